@@ -1,0 +1,41 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+# Both (re)build .venv when it is missing or older than pyproject.toml, then do their job.
+
+SHELL := bash
+.SHELLFLAGS := -eo pipefail -c
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+KERNEL := semisup
+QUIET_PIP := 2>&1 | { grep -v "is ignored" || true; }
+
+.PHONY: demo test lint bench venv clean-venv
+
+venv: $(STAMP)
+
+# pip prints one "Location ... is ignored" warning per package for this machine's local
+# indexes; they are noise, so they are filtered (real errors still fail the build).
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -e '.[dev]' $(QUIET_PIP)
+	# tinysoundfont requires pyaudio, which does not build here and rendering does not use.
+	$(PY) -m pip install -q --no-deps 'tinysoundfont>=0.3' $(QUIET_PIP)
+	$(PY) -m ipykernel install --user --name $(KERNEL) --display-name "Python (semisup)" >/dev/null
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m semisup.demo
+
+test: $(STAMP)
+	$(PY) -m ruff check semisup tests benchmarks
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(PY) -m ruff check semisup tests benchmarks
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_loss.py
+
+clean-venv:
+	rm -rf $(VENV)

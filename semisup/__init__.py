@@ -1,0 +1,1 @@
+"""SemiSupCon helpers."""
