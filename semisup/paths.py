@@ -1,0 +1,33 @@
+"""Resolve user paths against the repository root, so notebooks run from anywhere.
+
+Papermill executes a notebook with the caller's working directory (the repository root
+for ``papermill notebooks/02_pretrain.ipynb out.ipynb``, ``notebooks/`` inside JupyterLab).
+Relative paths in parameter cells (``data_dir = "data/small"``) are therefore resolved
+against the repository root, found by walking up from the working directory.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["repo_root", "repo_path"]
+
+
+def repo_root(start: str | os.PathLike | None = None) -> Path:
+    """Find the nearest ancestor of ``start`` (default: cwd) holding semisup's pyproject.toml.
+
+    Falls back to the parent of the installed ``semisup`` package (editable installs).
+    """
+    here = Path(start or os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        pyproject = folder / "pyproject.toml"
+        if pyproject.exists() and 'name = "semisup"' in pyproject.read_text():
+            return folder
+    return Path(__file__).resolve().parent.parent
+
+
+def repo_path(path: str | os.PathLike) -> Path:
+    """Return ``path`` itself if absolute, else ``repo_root() / path``."""
+    path = Path(path).expanduser()
+    return path if path.is_absolute() else repo_root() / path
