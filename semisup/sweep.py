@@ -1,0 +1,182 @@
+"""Batch reruns: papermill over a parameter grid, one folder per run, one tidy table.
+
+    python -m semisup.sweep notebooks/sweeps/criterion.yaml          # run (skips finished runs)
+    python -m semisup.sweep aggregate papermill_runs/criterion        # -> results.csv
+
+A grid file names the sweep, the notebooks to execute in order, base parameters, a grid
+(cartesian product) and seeds::
+
+    sweep: criterion
+    notebooks: [notebooks/02_pretrain.ipynb, notebooks/03_probe.ipynb]
+    base: {steps: 300, labeled_task: tags}
+    grid: {criterion: [1, 2, 4, 6, weighted]}
+    seeds: [0, 1, 2]
+
+Conventions
+-----------
+- Run ``<root>/<sweep>/<run>/`` holds the executed notebooks, ``params.json`` (parameters,
+  git SHA, package versions) and, because ``run_dir`` points there, the training run itself
+  (``config.json``, ``metrics.csv``, ``checkpoint.pt``) and ``probe_results.csv``.
+- ``done.json`` is written (atomically) after the last notebook: a re-run skips such runs
+  and re-executes unfinished ones (training resumes from its checkpoint).
+- Run names are ``key=value`` pairs of the grid point joined by ``_``, in grid order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import itertools
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from semisup.paths import repo_path, repo_root
+
+__all__ = ["load_grid", "expand_grid", "run_sweep", "aggregate", "main"]
+
+PACKAGES = ("torch", "torchaudio", "torch-audiomentations", "numpy", "scikit-learn", "mir_eval", "papermill")
+
+
+def load_grid(spec: str | os.PathLike | dict) -> dict:
+    """Read and validate a grid spec (YAML path or dict)."""
+    if not isinstance(spec, dict):
+        path = Path(spec)
+        if not path.exists():
+            raise FileNotFoundError(f"grid file {path} not found")
+        spec = yaml.safe_load(path.read_text()) or {}
+    unknown = set(spec) - {"sweep", "notebooks", "base", "grid", "seeds", "root"}
+    if unknown:
+        raise ValueError(f"grid spec has unknown keys {sorted(unknown)}; expected sweep, notebooks, base, grid, seeds, root")
+    if not spec.get("sweep") or not isinstance(spec["sweep"], str):
+        raise ValueError("grid spec needs a 'sweep' name (a folder name under papermill_runs/)")
+    if not spec.get("notebooks"):
+        raise ValueError("grid spec needs a non-empty 'notebooks' list")
+    for key in ("base", "grid"):
+        if not isinstance(spec.get(key, {}), dict):
+            raise ValueError(f"'{key}' must be a mapping of parameter -> value(s)")
+    for name, values in spec.get("grid", {}).items():
+        if not isinstance(values, list) or not values:
+            raise ValueError(f"grid entry {name!r} must be a non-empty list")
+    return spec
+
+
+def expand_grid(spec: dict) -> list[tuple[str, dict]]:
+    """All (run name, parameters) pairs of a grid spec: the cartesian product × seeds."""
+    grid = spec.get("grid", {})
+    seeds = spec.get("seeds", [spec.get("base", {}).get("seed", 123)])
+    runs = []
+    for values in itertools.product(*grid.values(), seeds):
+        point = dict(zip([*grid, "seed"], values, strict=True))
+        name = "_".join(f"{k}={v}" for k, v in point.items())
+        runs.append((name, {**spec.get("base", {}), **point}))
+    return runs
+
+
+def _provenance(params: dict) -> dict:
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo_root(), capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        sha = "unknown"
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = None
+    return {"parameters": params, "git_sha": sha, "versions": versions, "python": sys.version.split()[0]}
+
+
+def _write_json(path: Path, data: dict) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f, indent=2, default=str)
+    os.replace(tmp, path)
+
+
+def run_sweep(spec: str | os.PathLike | dict, root: str | os.PathLike | None = None, progress: bool = True) -> list[Path]:
+    """Execute every run of a grid with papermill; return the run folders.
+
+    Finished runs (with ``done.json``) are skipped; a failing notebook raises after saving
+    its partially executed copy in the run folder, for inspection.
+    """
+    import papermill
+
+    spec = load_grid(spec)
+    root = repo_path(root or spec.get("root", "papermill_runs")) / spec["sweep"]
+    folders = []
+    for name, params in expand_grid(spec):
+        folder = root / name
+        folders.append(folder)
+        if (folder / "done.json").exists():
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        params = {**params, "run_dir": str(folder)}
+        _write_json(folder / "params.json", _provenance(params))
+        for notebook in spec["notebooks"]:
+            source = repo_path(notebook)
+            papermill.execute_notebook(
+                str(source), str(folder / source.name), parameters=params,
+                cwd=str(repo_root()), progress_bar=progress, kernel_name="python3",
+            )
+        _write_json(folder / "done.json", {"run": name})
+    return folders
+
+
+def aggregate(sweep_dir: str | os.PathLike, out: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Collect every run's ``probe_results.csv`` with its grid parameters into one tidy table.
+
+    Also writes it to ``<sweep_dir>/results.csv`` (or ``out``).
+    """
+    sweep_dir = repo_path(sweep_dir)
+    tables = []
+    for params_file in sorted(sweep_dir.glob("**/params.json")):
+        results = params_file.parent / "probe_results.csv"
+        if not results.exists():
+            continue
+        params = json.loads(params_file.read_text())["parameters"]
+        table = pd.read_csv(results)
+        for key, value in params.items():
+            if key not in table.columns and key != "run_dir":
+                table[key] = str(value) if isinstance(value, (list, dict)) else value
+        table["run"] = params_file.parent.name
+        table["sweep"] = params_file.parent.parent.name
+        tables.append(table)
+    if not tables:
+        raise FileNotFoundError(f"no run under {sweep_dir} has a probe_results.csv yet: run the sweep first")
+    result = pd.concat(tables, ignore_index=True)
+    out = Path(out) if out else sweep_dir / "results.csv"
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".results.")
+    os.close(fd)
+    result.to_csv(tmp, index=False)
+    os.replace(tmp, out)
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    """CLI: ``python -m semisup.sweep GRID.yaml`` or ``python -m semisup.sweep aggregate DIR``."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "aggregate":
+        parser = argparse.ArgumentParser(prog="python -m semisup.sweep aggregate")
+        parser.add_argument("sweep_dir")
+        parser.add_argument("--out")
+        args = parser.parse_args(argv[1:])
+        table = aggregate(args.sweep_dir, args.out)
+        print(table.to_string(max_rows=50))
+        return
+    parser = argparse.ArgumentParser(prog="python -m semisup.sweep", description=__doc__.splitlines()[0])
+    parser.add_argument("grid", help="YAML grid file")
+    parser.add_argument("--root", help="runs root (default: papermill_runs/)")
+    args = parser.parse_args(argv)
+    for folder in run_sweep(args.grid, args.root):
+        print(folder)
+
+
+if __name__ == "__main__":
+    main()

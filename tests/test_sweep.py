@@ -1,0 +1,43 @@
+import json
+
+import pandas as pd
+import pytest
+
+from semisup.sweep import aggregate, expand_grid, load_grid
+
+
+def test_expand_grid_names_and_params():
+    spec = load_grid({
+        "sweep": "s", "notebooks": ["a.ipynb"], "base": {"steps": 5},
+        "grid": {"ps": [0.1, 0.5], "criterion": [1, "weighted"]}, "seeds": [0, 1],
+    })
+    runs = expand_grid(spec)
+    assert len(runs) == 8
+    name, params = runs[-1]
+    assert name == "ps=0.5_criterion=weighted_seed=1"
+    assert params == {"steps": 5, "ps": 0.5, "criterion": "weighted", "seed": 1}
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ({"notebooks": ["a"]}, "sweep"),
+    ({"sweep": "s"}, "notebooks"),
+    ({"sweep": "s", "notebooks": ["a"], "grid": {"ps": 0.1}}, "non-empty list"),
+    ({"sweep": "s", "notebooks": ["a"], "gird": {}}, "unknown keys"),
+])
+def test_bad_grid(spec, message):
+    with pytest.raises(ValueError, match=message):
+        load_grid(spec)
+
+
+def test_aggregate_joins_params_and_results(tmp_path):
+    for ps in (0.1, 0.5):
+        run = tmp_path / "sweep" / f"ps={ps}_seed=0"
+        run.mkdir(parents=True)
+        (run / "params.json").write_text(json.dumps({"parameters": {"ps": ps, "seed": 0, "run_dir": str(run)}}))
+        pd.DataFrame([{"checkpoint": "x", "task": "tags", "metric": "auroc", "value": ps}]).to_csv(run / "probe_results.csv", index=False)
+    table = aggregate(tmp_path / "sweep")
+    assert sorted(table["ps"]) == [0.1, 0.5]
+    assert (table["value"] == table["ps"]).all()
+    assert (tmp_path / "sweep" / "results.csv").exists()
+    with pytest.raises(FileNotFoundError, match="run the sweep"):
+        aggregate(tmp_path / "empty")
