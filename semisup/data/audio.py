@@ -15,8 +15,8 @@ Conventions
   at the end (NSynth notes last 4 s, shorter than 2 views of 2.7 s). A file shorter than one
   evaluation crop gives one zero-padded crop. Nothing else is padded.
 - **Bad files** raise :class:`AudioFileError` (a ``ValueError``) naming the file: missing
-  (also a ``FileNotFoundError``), unreadable/corrupt, empty (no frames), or containing NaN/inf
-  samples. Callers that prefer to go on record them in a :class:`SkippedFiles` log
+  (also a ``FileNotFoundError``), unreadable/corrupt, empty (no frames), or with NaN/inf
+  among the decoded samples (a chunk read checks the chunk it decoded, not the whole file). Callers that prefer to go on record them in a :class:`SkippedFiles` log
   (``skip_bad=True`` in the sampler and in :func:`iter_crops`); nothing is skipped silently.
 - Randomness comes only from the ``numpy.random.Generator`` passed in.
 """
