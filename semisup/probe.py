@@ -24,7 +24,7 @@ import io
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +46,7 @@ __all__ = [
     "predict",
     "probe_task",
     "append_results",
+    "probe_run",
 ]
 
 
@@ -389,4 +390,78 @@ def append_results(csv_path: str | os.PathLike, rows: list[dict]) -> pd.DataFram
     with tempfile.NamedTemporaryFile("w", dir=csv_path.parent, prefix=".tmp-", suffix=".csv", delete=False) as tmp:
         table.to_csv(tmp.name, index=False)
     os.replace(tmp.name, csv_path)
+    return table
+
+
+def probe_run(
+    run_dir: str | os.PathLike,
+    data_dir: str | os.PathLike,
+    tasks: list[str],
+    *,
+    seed: int = 123,
+    results_csv: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    corruptions: dict[str, Callable[[Tensor], Tensor]] | None = None,
+    max_epochs: int | None = None,
+    max_crops: int = 64,
+    device: str = "cpu",
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Probe a pretraining run's frozen encoder on embedded tasks; return tidy rows.
+
+    Parameters
+    ----------
+    run_dir : path-like
+        A run directory of :mod:`semisup.train`.
+    data_dir : path-like
+        The embedded benchmark to probe on.
+    tasks : list of str
+        ``"task"`` or ``"task:label"``, e.g. ``["notes:pitch", "key", "tags"]``.
+    seed : int
+        Probe initialisation and batch order.
+    results_csv : path-like, optional
+        Append the rows there (atomically).
+    cache_dir : path-like, optional
+        Embedding cache (default: ``<run_dir>/embeddings``).
+    corruptions : dict, optional
+        Extra test-time corruptions, see :func:`probe_task`.
+    max_epochs : int, optional
+        Cap on probe epochs (smoke runs); default from the task's :class:`ProbeConfig`.
+    max_crops : int
+        Crops per track at extraction.
+    device : str
+        Where the encoder runs.
+    progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``run, checkpoint, task, metric, value, seed``.
+    """
+    from semisup.data.datasets import load_dataset
+    from semisup.train import load_encoder
+
+    encoder = load_encoder(run_dir, device)
+    checkpoint = weights_hash(encoder)
+    rows = []
+    for task in tqdm(tasks, desc="probing tasks", disable=not progress):
+        name, _, label = task.partition(":")
+        dataset = load_dataset("embedded", data_dir, task=name, label=label or None)
+        config = replace(PROBE_CONFIGS.get(probe_key(dataset), ProbeConfig()), seed=seed)
+        if max_epochs is not None:
+            config = replace(config, max_epochs=max_epochs)
+        result = probe_task(
+            encoder, dataset, sample_rate=encoder.sample_rate, crop_samples=encoder.crop_samples,
+            config=config, cache_dir=cache_dir or Path(run_dir) / "embeddings", max_crops=max_crops,
+            corruptions=corruptions, progress=progress,
+        )
+        rows += [
+            {"run": Path(run_dir).name, "checkpoint": checkpoint, "task": probe_key(dataset),
+             "metric": metric, "value": value, "seed": seed}
+            for metric, value in result.scores.items()
+        ]
+    table = pd.DataFrame(rows)
+    if results_csv is not None:
+        append_results(results_csv, rows)
     return table

@@ -1,0 +1,79 @@
+"""Figures the notebooks share: training curves, target matrices, result tables.
+
+Each function draws on a new (or given) matplotlib axes and returns the figure, so a
+notebook cell is one call; seaborn styles them.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+import torch
+
+__all__ = ["plot_training", "plot_targets", "plot_metric_lines", "plot_heatmap"]
+
+
+def plot_training(metrics: pd.DataFrame, smooth: int = 10):
+    """Loss, contrastive-matrix sparsities and throughput of a run's ``metrics.csv``.
+
+    Parameters
+    ----------
+    metrics : pandas.DataFrame
+        Columns ``step, loss, s_sl, s_smsl, clips_per_s`` (from ``semisup.train``).
+    smooth : int
+        Rolling-mean window in steps for the loss and throughput.
+    """
+    sns.set_theme(style="whitegrid")
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.2))
+    rolling = metrics.set_index("step").rolling(smooth, min_periods=1).mean()
+    axes[0].plot(metrics["step"], metrics["loss"], alpha=0.3, color="C0")
+    axes[0].plot(rolling.index, rolling["loss"], color="C0")
+    axes[0].set(title="SemiSupCon loss (Eq. 3)", xlabel="step")
+    for column, color in (("s_sl", "C1"), ("s_smsl", "C2")):
+        if metrics[column].notna().any():
+            axes[1].plot(metrics["step"], 100 * metrics[column], label=column, color=color, alpha=0.8)
+    axes[1].set(title="sparsity of the target (%)", xlabel="step")
+    axes[1].legend()
+    axes[2].plot(rolling.index, rolling["clips_per_s"], color="C3")
+    axes[2].set(title="throughput (clips/s)", xlabel="step")
+    fig.tight_layout()
+    return fig
+
+
+def plot_targets(targets: dict[str, torch.Tensor], n_views: int):
+    """Show target matrices side by side (white = positive pair), one per criterion."""
+    fig, axes = plt.subplots(1, len(targets), figsize=(3.6 * len(targets), 3.6), squeeze=False)
+    for ax, (title, target) in zip(axes[0], targets.items(), strict=True):
+        ax.imshow(np.asarray(target), cmap="magma", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_title(title)
+        ax.set_xlabel(f"view (row = clip * {n_views} + view)")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+def plot_metric_lines(table: pd.DataFrame, x: str, y: str = "value", hue: str | None = None,
+                      paper: pd.DataFrame | None = None, title: str = "", ax=None):
+    """Mean ± sd over seeds of ``y`` against ``x``; the paper's values dashed beside."""
+    sns.set_theme(style="whitegrid")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.5))
+    sns.lineplot(data=table, x=x, y=y, hue=hue, marker="o", errorbar="sd", ax=ax)
+    if paper is not None:
+        sns.lineplot(data=paper, x=x, y=y, hue=hue, marker="s", linestyle="--", ax=ax, legend=False, alpha=0.6)
+        ax.text(0.01, 0.01, "dashed: paper", transform=ax.transAxes, fontsize=8)
+    ax.set_title(title)
+    return ax.figure
+
+
+def plot_heatmap(table: pd.DataFrame, title: str = "", fmt: str = ".1f", ax=None):
+    """Annotated heatmap of a (rows × columns) score table, columns normalised separately."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.3 * table.shape[1] + 2, 0.5 * table.shape[0] + 1.5))
+    centred = (table - table.mean()) / table.std(ddof=0).replace(0, 1)
+    sns.heatmap(centred, annot=table, fmt=fmt, cmap="vlag", cbar=False, ax=ax)
+    ax.set_title(title)
+    return ax.figure
