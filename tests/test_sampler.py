@@ -224,7 +224,7 @@ def test_edge_case_errors(data):
     "name, value",
     [("ps", 1.5), ("ps", True), ("bs", -0.1), ("bs", float("nan")), ("n_views", 0),
      ("batch_size", 0), ("crop_samples", 0), ("sample_rate", 0), ("seed", -1), ("world_size", 0),
-     ("num_batches", -1), ("n_views", 2.0)],
+     ("num_batches", -1), ("n_views", 2.0), ("split", "dev")],
 )
 def test_parameters_are_validated(data, name, value):
     with pytest.raises(ValueError, match=name):
