@@ -1,0 +1,414 @@
+"""Pretraining: self-supervised, semi-supervised and supervised contrastive (Sec. 3, 4.3).
+
+One config drives every variant: ``bs = 0`` (or ``ps = 0``) is CLMR-style SSL, ``bs = 1``
+is SupCon, anything between is SemiSupCon; ``objective="supervised"`` trains the
+end-to-end baseline (same encoder, BCE/CE head, Table 2 / Figure 3).
+
+    python -m semisup.train --run-dir runs/ssl --ps 0 --bs 0 --steps 200
+    torchrun --nproc-per-node 4 -m semisup.train --run-dir runs/paper --encoder samplecnn ...
+
+Conventions
+-----------
+- A run directory holds ``config.json``, ``metrics.csv`` (one row per step) and
+  ``checkpoint.pt`` (the latest; model, optimiser, sampler and RNG states), written
+  atomically (temp file + rename), so a kill at any moment leaves the previous one intact.
+- Started again with the same command, a run resumes from its checkpoint; on CPU the final
+  weights are bit-identical to an uninterrupted run: batch ``k`` and its augmentation draw
+  are pure functions of ``(seed, rank, k)``.
+- ``batch_size`` is the global number of clips per step; under ``torchrun`` each of the W
+  ranks draws ``batch_size / W`` clips and the loss gathers projections from all ranks
+  (negatives from the global batch). BatchNorm statistics stay per rank.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import random
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+from tqdm.auto import tqdm
+
+from semisup.augment import AugmentationChain
+from semisup.data.datasets import load_dataset
+from semisup.data.sampler import SemiSupervisedSampler
+from semisup.encoders import ContrastiveModel, build_encoder
+from semisup.loss import SemiSupConLoss, contrastive_sparsity, contrastive_target
+
+__all__ = ["TrainConfig", "train", "load_encoder", "load_config", "main"]
+
+CHECKPOINT = "checkpoint.pt"
+METRICS = "metrics.csv"
+CONFIG = "config.json"
+
+
+@dataclass
+class TrainConfig:
+    """Everything a pretraining run depends on; saved as ``config.json`` in the run dir."""
+
+    run_dir: str = "runs/default"
+    data_dir: str = "data/small"  # an embedded benchmark built by semisup.data.build
+    labeled_task: str = "tags"  # embedded task (optionally "task:label") giving supervision
+    unlabeled_task: str = "unlabeled"  # FMA-like pool; "" for none
+    encoder: str = "small"  # "samplecnn" | "tuneplus" | "small"
+    sample_rate: int = 0  # Hz; 0 = the encoder's default (22 050 paper, 16 000 small)
+    crop_samples: int = 0  # L; 0 = the encoder's default (59 535 paper, 19 683 small)
+    n_views: int = 2  # Sec. 4.2: two adjacent crops; Table 7 varies it
+    batch_size: int = 32  # clips per step over all ranks (paper: 96)
+    ps: float = 1.0  # share of the labeled set used at all (Sec. 3.3)
+    bs: float = 0.5  # share of each batch that is labeled (Sec. 3.3; Table 3 uses 0.5)
+    criterion: int | str = 1  # C shared labels, or "weighted" (Sec. 3.3.1)
+    temperature: float = 0.1  # tau, Sec. 4.3
+    severity: int = 2  # augmentation chain severity (Sec. 5.3); 2 = Table 1
+    augment_p: float = 0.8  # probability of applying the whole chain (authors' code)
+    steps: int = 200  # optimiser steps (paper: 200k; 50k for ablations)
+    lr: float = 1e-4  # Adam, no schedule (Sec. 4.3)
+    seed: int = 123  # REFERENCE.md
+    device: str = "auto"  # "auto" = cuda when available, else cpu
+    amp: bool = True  # bf16 autocast on CUDA (ignored on CPU)
+    num_workers: int = 0  # DataLoader workers; batches do not depend on it
+    checkpoint_every: int = 50  # steps between checkpoints (and at the last step)
+    objective: str = "contrastive"  # or "supervised": end-to-end BCE/CE baseline
+    gather: bool = True  # gather projections across ranks for global negatives
+    skip_bad: bool = False  # skip unreadable audio files (counted) instead of failing
+    progress: bool = True  # tqdm progress bar
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first bad field."""
+        def fail(name, why):
+            raise ValueError(f"{name}={getattr(self, name)!r}: {why}")
+
+        for name in ("ps", "bs"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                fail(name, "must be a fraction in [0, 1]")
+        if self.criterion != "weighted" and (isinstance(self.criterion, bool) or not isinstance(self.criterion, int) or self.criterion < 1):
+            fail("criterion", "must be an int C >= 1 or 'weighted'")
+        for name in ("n_views", "batch_size", "steps", "checkpoint_every"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                fail(name, "must be an int >= 1")
+        if self.severity not in (0, 1, 2, 3, 4):
+            fail("severity", "must be one of 0, 1, 2, 3, 4 (Sec. 5.3)")
+        if not self.lr > 0 or not self.temperature > 0:
+            fail("lr" if not self.lr > 0 else "temperature", "must be > 0")
+        if self.objective not in ("contrastive", "supervised"):
+            fail("objective", "must be 'contrastive' or 'supervised'")
+        if self.device not in ("auto", "cpu") and not self.device.startswith("cuda"):
+            fail("device", "must be 'auto', 'cpu' or 'cuda[:i]'")
+        if self.num_workers < 0 or self.sample_rate < 0 or self.crop_samples < 0:
+            fail("num_workers" if self.num_workers < 0 else "sample_rate" if self.sample_rate < 0 else "crop_samples", "must be >= 0")
+
+
+def _atomic_write(path: Path, write) -> None:
+    """Write through ``write(tmp_path)`` then rename: readers never see a partial file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def load_config(run_dir: str | os.PathLike) -> TrainConfig:
+    """Read a run's ``config.json``."""
+    path = Path(run_dir) / CONFIG
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: is {run_dir} a run directory of semisup.train?")
+    return TrainConfig(**json.loads(path.read_text()))
+
+
+def _split_task(task: str) -> tuple[str, str | None]:
+    name, _, label = task.partition(":")
+    return name, label or None
+
+
+def _datasets(config: TrainConfig):
+    """Labeled and unlabeled training sources for the sampler."""
+    labeled = unlabeled = None
+    if config.labeled_task and (config.objective == "supervised" or (config.ps > 0 and config.bs > 0)):
+        task, label = _split_task(config.labeled_task)
+        labeled = load_dataset("embedded", config.data_dir, task=task, label=label)
+    if config.unlabeled_task and config.objective == "contrastive" and config.bs < 1:
+        unlabeled = load_dataset("embedded", config.data_dir, task=config.unlabeled_task)
+    return labeled, unlabeled
+
+
+class SupervisedModel(nn.Module):
+    """End-to-end baseline: the encoder and a linear classifier trained with BCE/CE."""
+
+    def __init__(self, encoder: nn.Module, n_classes: int):
+        super().__init__()
+        self.encoder = encoder
+        self.classifier = nn.Linear(encoder.embedding_dim, n_classes)
+
+    def forward(self, audio):
+        """Map crops ``[B, V, L]`` to logits ``[B, V, C]``."""
+        b, v, n = audio.shape
+        return self.classifier(self.encoder(audio.reshape(b * v, 1, n))).reshape(b, v, -1)
+
+
+def _build_model(config: TrainConfig, n_classes: int) -> nn.Module:
+    overrides = {k: getattr(config, k) for k in ("sample_rate", "crop_samples") if getattr(config, k)}
+    encoder = build_encoder(config.encoder, **overrides)
+    if config.objective == "supervised":
+        return SupervisedModel(encoder, n_classes)
+    return ContrastiveModel(encoder)
+
+
+def _step_generator(seed: int, rank: int, step: int, device: torch.device) -> torch.Generator:
+    """Seed the augmentation draw of ``step`` on ``rank`` from nothing but its inputs."""
+    words = np.random.SeedSequence([seed, rank, step, 0xA06]).generate_state(2, dtype=np.uint64)
+    return torch.Generator(device=device).manual_seed(int(words[0] >> np.uint64(1)))
+
+
+def _distributed() -> tuple[int, int]:
+    """Initialise torch.distributed under torchrun; return (rank, world_size)."""
+    if "RANK" not in os.environ or int(os.environ.get("WORLD_SIZE", "1")) < 2:
+        return 0, 1
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return dist.get_rank(), dist.get_world_size()
+
+
+def _device(config: TrainConfig, rank: int) -> torch.device:
+    if config.device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda", rank % torch.cuda.device_count())
+        return torch.device("cpu")
+    return torch.device(config.device)
+
+
+def _prepare_run_dir(config: TrainConfig, is_main: bool) -> Path:
+    """Create the run directory or check that it belongs to this config (steps may grow)."""
+    run_dir = Path(config.run_dir)
+    path = run_dir / CONFIG
+    if path.exists():
+        saved = json.loads(path.read_text())
+        mine = asdict(config)
+        ignored = {"steps", "device", "num_workers", "progress", "run_dir", "checkpoint_every"}
+        changed = sorted(k for k in mine if k not in ignored and saved.get(k) != mine[k])
+        if changed:
+            raise ValueError(
+                f"{run_dir} holds a run with a different config ({', '.join(f'{k}: {saved.get(k)!r} -> {mine[k]!r}' for k in changed)}); "
+                f"use a new --run-dir or delete the old one"
+            )
+    if is_main:
+        _atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(asdict(config), indent=2)))
+    return run_dir
+
+
+def _write_metrics(path: Path, rows: list[dict], keep_before: int | None = None) -> None:
+    """Append rows to metrics.csv; on resume first drop rows from steps >= ``keep_before``."""
+    import pandas as pd
+
+    old = pd.read_csv(path) if path.exists() and path.stat().st_size else pd.DataFrame()
+    if keep_before is not None and len(old):
+        old = old[old["step"] < keep_before]
+    table = pd.concat([old, pd.DataFrame(rows)], ignore_index=True)
+    _atomic_write(path, lambda tmp: table.to_csv(tmp, index=False))
+
+
+def train(config: TrainConfig) -> Path:
+    """Run (or resume) pretraining as configured; return the run directory.
+
+    Each step: draw a semi-supervised batch ``[B, V, L]`` (Sec. 3.3), augment every crop
+    independently (Table 1), project, and minimise Eq. 3 (or BCE/CE for the supervised
+    baseline). Logs step, loss, s_sl, s_smsl, labeled fraction, clips/s and lr.
+    """
+    rank, world = _distributed()
+    is_main = rank == 0
+    if config.batch_size % world:
+        raise ValueError(f"batch_size={config.batch_size} must be divisible by the {world} ranks")
+    device = _device(config, rank)
+    run_dir = _prepare_run_dir(config, is_main)
+    torch.manual_seed(config.seed)  # model initialisation, identical on every rank
+    labeled, unlabeled = _datasets(config)
+    n_classes = len(labeled.classes) if labeled is not None else 0
+    model = _build_model(config, n_classes).to(device)
+    encoder = model.encoder
+    sample_rate, crop_samples = encoder.sample_rate, encoder.crop_samples
+    n_views = 1 if config.objective == "supervised" else config.n_views
+    sampler = SemiSupervisedSampler(
+        labeled, unlabeled,
+        batch_size=config.batch_size // world,
+        ps=config.ps,
+        bs=1.0 if config.objective == "supervised" else config.bs,
+        n_views=n_views,
+        crop_samples=crop_samples,
+        sample_rate=sample_rate,
+        seed=config.seed,
+        rank=rank,
+        world_size=world,
+        skip_bad=config.skip_bad,
+    )
+    chain = AugmentationChain(sample_rate, severity=config.severity, p_chain=config.augment_p).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    start = 0
+    checkpoint_path = run_dir / CHECKPOINT
+    if checkpoint_path.exists():
+        state = torch.load(checkpoint_path, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        sampler.load_state_dict(state["sampler"][rank] if world > 1 else state["sampler"][0])
+        torch.set_rng_state(state["rng"]["torch"])
+        np.random.set_state(state["rng"]["numpy"])
+        random.setstate(state["rng"]["python"])
+        start = state["step"]
+    if start >= config.steps:
+        return run_dir
+    if world > 1:
+        model = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    loss_fn = SemiSupConLoss(config.temperature, config.criterion, gather=config.gather)
+    loader = torch.utils.data.DataLoader(
+        sampler, batch_size=None, num_workers=config.num_workers,
+        pin_memory=device.type == "cuda", persistent_workers=config.num_workers > 0,
+    )
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.amp and device.type == "cuda")
+    rows: list[dict] = []
+    first_write = True
+    progress = tqdm(total=config.steps, initial=start, desc="pretraining", disable=not (config.progress and is_main))
+    batches = iter(loader)
+    tick = time.perf_counter()
+    model.train()
+    for step in range(start, config.steps):
+        batch = next(batches)
+        audio = batch["audio"].to(device, non_blocking=True)  # [B, V, L]
+        b, v, n = audio.shape
+        generator = _step_generator(config.seed, rank, step, device)
+        audio = chain(audio.reshape(b * v, 1, n), generator=generator).reshape(b, v, n)
+        labels = batch["labels"].to(device)
+        with autocast:
+            out = model(audio)  # [B, V, 128] projections or [B, 1, C] logits
+        if config.objective == "supervised":
+            loss = _supervised_loss(out[:, 0].float(), labels, labeled.task_type)
+            sparsity = {"s_sl": math.nan, "s_smsl": math.nan}
+        else:
+            loss = loss_fn(out.float(), labels)
+            with torch.no_grad():
+                sparsity = contrastive_sparsity(contrastive_target(labels, v, config.criterion), batch["labeled"])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        loss_value = loss.item()
+        if not math.isfinite(loss_value):
+            raise FloatingPointError(f"loss became {loss_value} at step {step}; lower --lr or check the data")
+        now = time.perf_counter()
+        clips_per_s = b * world / max(now - tick, 1e-9)
+        tick = now
+        rows.append({
+            "step": step, "loss": loss_value, **sparsity,
+            "labeled_fraction": float(batch["labeled"].float().mean()),
+            "clips_per_s": clips_per_s, "lr": optimizer.param_groups[0]["lr"],
+        })
+        progress.update(1)
+        progress.set_postfix(loss=f"{loss_value:.3f}", clips_s=f"{clips_per_s:.1f}")
+        done = step + 1
+        if done % config.checkpoint_every == 0 or done == config.steps:
+            sampler_states = _gather_objects({"next_batch": done}, world)
+            if is_main:
+                _write_metrics(run_dir / METRICS, rows, keep_before=start if first_write else None)
+                first_write, rows = False, []
+                unwrapped = model.module if world > 1 else model
+                state = {
+                    "step": done,
+                    "model": unwrapped.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "sampler": sampler_states,
+                    "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()},
+                    "config": asdict(config),
+                }
+                _atomic_write(checkpoint_path, lambda tmp, s=state: torch.save(s, tmp))
+                _log_tensorboard(run_dir, done, loss_value)
+    progress.close()
+    if world > 1:
+        dist.barrier()
+    return run_dir
+
+
+def _gather_objects(obj, world: int) -> list:
+    if world == 1:
+        return [obj]
+    out = [None] * world
+    dist.all_gather_object(out, obj)
+    return out
+
+
+def _supervised_loss(logits, labels, task_type: str):
+    if task_type == "multilabel":
+        return nn.functional.binary_cross_entropy_with_logits(logits, labels.float())
+    return nn.functional.cross_entropy(logits, labels.long())
+
+
+def _log_tensorboard(run_dir: Path, step: int, loss: float) -> None:
+    """Mirror the loss to TensorBoard when it is installed (optional)."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return
+    with SummaryWriter(run_dir / "tensorboard") as writer:
+        writer.add_scalar("loss", loss, step)
+
+
+def load_encoder(run_dir: str | os.PathLike, device: str | torch.device = "cpu") -> nn.Module:
+    """Return the trained encoder of a run (projection head / classifier dropped), in eval mode."""
+    config = load_config(run_dir)
+    path = Path(run_dir) / CHECKPOINT
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: has the run in {run_dir} saved a checkpoint yet?")
+    state = torch.load(path, map_location=device, weights_only=False)
+    n_classes = state["model"]["classifier.weight"].shape[0] if config.objective == "supervised" else 0
+    model = _build_model(config, n_classes)
+    model.load_state_dict(state["model"])
+    return model.encoder.to(device).eval()
+
+
+def _parse_criterion(text: str) -> int | str:
+    return "weighted" if text == "weighted" else int(text)
+
+
+def _parse_bool(text: str) -> bool:
+    if text.lower() in ("1", "true", "yes"):
+        return True
+    if text.lower() in ("0", "false", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true/false, got {text!r}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """One ``--flag`` per TrainConfig field."""
+    parser = argparse.ArgumentParser(prog="python -m semisup.train", description=__doc__.splitlines()[0])
+    for f in dataclasses.fields(TrainConfig):
+        kind = {"criterion": _parse_criterion}.get(f.name) or (_parse_bool if f.type in (bool, "bool") else type(f.default))
+        parser.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=kind, default=f.default)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    """CLI entry point."""
+    config = TrainConfig(**vars(build_parser().parse_args(argv)))
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(json.dumps(asdict(config), indent=2))
+    train(config)
+
+
+if __name__ == "__main__":
+    main()

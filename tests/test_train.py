@@ -1,0 +1,154 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+import torch
+import torch.multiprocessing as mp
+
+from semisup.train import (
+    TrainConfig,
+    _atomic_write,
+    _build_model,
+    _step_generator,
+    build_parser,
+    load_encoder,
+    train,
+)
+
+FAST = {"batch_size": 4, "encoder": "small", "progress": False, "labeled_task": "notes:pitch"}
+
+
+def config(tiny_data, run_dir, **overrides):
+    return TrainConfig(**{"data_dir": str(tiny_data), "run_dir": str(run_dir), **FAST, **overrides})
+
+
+def test_ssl_and_semi_supervised_runs_log_and_reload(tiny_data, tmp_path):
+    for name, ps, bs in (("ssl", 0.0, 0.0), ("semi", 1.0, 0.5)):
+        run = train(config(tiny_data, tmp_path / name, ps=ps, bs=bs, steps=3, checkpoint_every=2))
+        metrics = pd.read_csv(run / "metrics.csv")
+        assert list(metrics["step"]) == [0, 1, 2]
+        assert metrics["loss"].between(0, 20).all()
+        assert (metrics["labeled_fraction"] == bs).all()
+        saved = json.loads((run / "config.json").read_text())
+        assert (saved["ps"], saved["bs"]) == (ps, bs)
+        encoder = load_encoder(run)
+        assert not encoder.training
+        assert encoder(torch.zeros(1, encoder.crop_samples)).shape == (1, 512)
+    ssl = pd.read_csv(tmp_path / "ssl" / "metrics.csv")
+    assert ssl["s_sl"].isna().all()  # no labeled block in SSL batches
+
+
+def test_supervised_baseline_trains(tiny_data, tmp_path):
+    run = train(config(tiny_data, tmp_path / "e2e", objective="supervised", steps=2, severity=0))
+    assert len(pd.read_csv(run / "metrics.csv")) == 2
+    assert load_encoder(run).embedding_dim == 512
+
+
+def test_bad_config_names_the_field(tiny_data, tmp_path):
+    with pytest.raises(ValueError, match="ps=1.5"):
+        config(tiny_data, tmp_path, ps=1.5)
+    with pytest.raises(ValueError, match="criterion"):
+        config(tiny_data, tmp_path, criterion=0)
+    with pytest.raises(ValueError, match="severity"):
+        config(tiny_data, tmp_path, severity=7)
+    train(config(tiny_data, tmp_path / "r", steps=1))
+    with pytest.raises(ValueError, match="different config"):
+        train(config(tiny_data, tmp_path / "r", steps=2, ps=0.5))
+
+
+def test_cli_parses_every_field():
+    args = build_parser().parse_args(["--ps", "0.1", "--criterion", "weighted", "--amp", "false", "--steps", "7"])
+    cfg = TrainConfig(**vars(args))
+    assert (cfg.ps, cfg.criterion, cfg.amp, cfg.steps) == (0.1, "weighted", False, 7)
+    assert TrainConfig(**vars(build_parser().parse_args(["--criterion", "2"]))).criterion == 2
+
+
+def test_atomic_write_keeps_previous_file_on_failure(tmp_path):
+    path = tmp_path / "checkpoint.pt"
+    path.write_text("previous")
+
+    def crash(tmp):
+        with open(tmp, "w") as f:
+            f.write("half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _atomic_write(path, crash)
+    assert path.read_text() == "previous"
+    assert os.listdir(tmp_path) == ["checkpoint.pt"]
+
+
+def _cli(tiny_data, run_dir, steps=10):
+    return [sys.executable, "-m", "semisup.train", "--run-dir", str(run_dir), "--data-dir", str(tiny_data),
+            "--steps", str(steps), "--checkpoint-every", "2", "--batch-size", "4", "--encoder", "small",
+            "--labeled-task", "notes:pitch", "--progress", "false"]
+
+
+def _state(run_dir):
+    return torch.load(run_dir / "checkpoint.pt", weights_only=False)["model"]
+
+
+def test_sigkill_then_resume_is_bit_identical(tiny_data, tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    subprocess.run(_cli(tiny_data, tmp_path / "straight"), check=True, env=env, capture_output=True)
+    killed = tmp_path / "killed"
+    process = subprocess.Popen(_cli(tiny_data, killed), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline:  # kill once at least two checkpoints (4 steps) are logged
+        metrics = killed / "metrics.csv"
+        if metrics.exists() and len(pd.read_csv(metrics)) >= 4:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    interrupted_at = len(pd.read_csv(killed / "metrics.csv"))
+    assert interrupted_at < 10, "the run finished before it could be killed"
+    subprocess.run(_cli(tiny_data, killed), check=True, env=env, capture_output=True)
+    straight, resumed = _state(tmp_path / "straight"), _state(killed)
+    assert all(torch.equal(straight[k], resumed[k]) for k in straight)
+    steps = pd.read_csv(killed / "metrics.csv")["step"].tolist()
+    assert steps == list(range(10))  # rows after the last checkpoint were rewritten, not duplicated
+
+
+def _rank_worker(rank, tiny_data, run_dir, init_file):
+    os.environ.update({"RANK": str(rank), "WORLD_SIZE": "2", "LOCAL_RANK": str(rank)})
+    torch.distributed.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=2)
+    torch.set_num_threads(1)
+    train(config(tiny_data, run_dir, steps=1, batch_size=8, bs=0.5))
+    torch.distributed.destroy_process_group()
+
+
+def test_two_process_gloo_matches_single_process_first_step(tiny_data, tmp_path):
+    run_dir = tmp_path / "ddp"
+    mp.spawn(_rank_worker, args=(str(tiny_data), str(run_dir), str(tmp_path / "init")), nprocs=2, join=True)
+    logged = pd.read_csv(run_dir / "metrics.csv")["loss"].iloc[0]
+    # Single process: the same initial weights, each rank's half batch through the encoder
+    # (BatchNorm statistics are per rank), one loss over the union of projections.
+    from semisup.augment import AugmentationChain
+    from semisup.data.datasets import load_dataset
+    from semisup.data.sampler import SemiSupervisedSampler
+    from semisup.loss import SemiSupConLoss
+
+    cfg = config(tiny_data, tmp_path / "single", steps=1, batch_size=8, bs=0.5)
+    labeled = load_dataset("embedded", tiny_data, task="notes", label="pitch")
+    unlabeled = load_dataset("embedded", tiny_data, task="unlabeled")
+    torch.manual_seed(cfg.seed)
+    model = _build_model(cfg, len(labeled.classes))
+    chain = AugmentationChain(model.encoder.sample_rate, severity=2, p_chain=0.8)
+    z, labels = [], []
+    for rank in range(2):
+        sampler = SemiSupervisedSampler(labeled, unlabeled, batch_size=4, ps=1.0, bs=0.5, n_views=2,
+                                        crop_samples=model.encoder.crop_samples,
+                                        sample_rate=model.encoder.sample_rate, seed=cfg.seed, rank=rank, world_size=2)
+        batch = sampler.batch(0)
+        b, v, n = batch["audio"].shape
+        audio = chain(batch["audio"].reshape(b * v, 1, n), generator=_step_generator(cfg.seed, rank, 0, torch.device("cpu")))
+        z.append(model(audio.reshape(b, v, n)))
+        labels.append(batch["labels"])
+    expected = SemiSupConLoss(gather=False)(torch.cat(z), torch.cat(labels)).item()
+    assert logged == pytest.approx(expected, abs=1e-5)
