@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -42,14 +43,25 @@ from tqdm.auto import tqdm
 from semisup.augment import AugmentationChain
 from semisup.data.datasets import load_dataset
 from semisup.data.sampler import SemiSupervisedSampler
-from semisup.encoders import ContrastiveModel, build_encoder
+from semisup.encoders import ENCODER_CONFIGS, ContrastiveModel, build_encoder
 from semisup.loss import SemiSupConLoss, contrastive_sparsity, contrastive_target
 
-__all__ = ["TrainConfig", "train", "load_encoder", "load_config", "main"]
+__all__ = [
+    "TrainConfig",
+    "train",
+    "load_encoder",
+    "load_config",
+    "default_run_dir",
+    "build_sampler",
+    "preview_batch",
+    "main",
+]
 
 CHECKPOINT = "checkpoint.pt"
 METRICS = "metrics.csv"
 CONFIG = "config.json"
+# Fields that do not change what is learned (resume may change them).
+_RUNTIME_FIELDS = {"run_dir", "device", "num_workers", "progress", "checkpoint_every", "skip_bad"}
 
 
 @dataclass
@@ -202,8 +214,7 @@ def _prepare_run_dir(config: TrainConfig, is_main: bool) -> Path:
     if path.exists():
         saved = json.loads(path.read_text())
         mine = asdict(config)
-        ignored = {"steps", "device", "num_workers", "progress", "run_dir", "checkpoint_every"}
-        changed = sorted(k for k in mine if k not in ignored and saved.get(k) != mine[k])
+        changed = sorted(k for k in mine if k not in _RUNTIME_FIELDS | {"steps"} and saved.get(k) != mine[k])
         if changed:
             raise ValueError(
                 f"{run_dir} holds a run with a different config ({', '.join(f'{k}: {saved.get(k)!r} -> {mine[k]!r}' for k in changed)}); "
@@ -225,6 +236,54 @@ def _write_metrics(path: Path, rows: list[dict], keep_before: int | None = None)
     _atomic_write(path, lambda tmp: table.to_csv(tmp, index=False))
 
 
+def _input_format(config: TrainConfig) -> tuple[int, int]:
+    """Sample rate and crop length of the configured encoder (config overrides first)."""
+    defaults = ENCODER_CONFIGS[config.encoder] if config.encoder in ENCODER_CONFIGS else None
+    if defaults is None:
+        raise ValueError(f"encoder={config.encoder!r}: choose one of {sorted(ENCODER_CONFIGS)}")
+    return config.sample_rate or defaults.sample_rate, config.crop_samples or defaults.crop_samples
+
+
+def build_sampler(config: TrainConfig, rank: int = 0, world: int = 1):
+    """Build the semi-supervised batch sampler of a config (Sec. 3.3); return it and its labeled set."""
+    labeled, unlabeled = _datasets(config)
+    sample_rate, crop_samples = _input_format(config)
+    supervised = config.objective == "supervised"
+    sampler = SemiSupervisedSampler(
+        labeled, unlabeled,
+        batch_size=config.batch_size // world,
+        ps=config.ps,
+        bs=1.0 if supervised else config.bs,
+        n_views=1 if supervised else config.n_views,
+        crop_samples=crop_samples,
+        sample_rate=sample_rate,
+        seed=config.seed,
+        rank=rank,
+        world_size=world,
+        skip_bad=config.skip_bad,
+    )
+    return sampler, labeled
+
+
+def preview_batch(config: TrainConfig) -> dict:
+    """Return the first training batch of a config (before augmentation), for a look."""
+    return build_sampler(config)[0].batch(0)
+
+
+def default_run_dir(config: TrainConfig, root: str = "runs") -> str:
+    """Name a run directory after the settings that change results, plus a hash of all.
+
+    Runs with identical settings share it (a finished run is then reused, an unfinished one
+    resumed); any other change gives a new folder, so notebooks never clash.
+    """
+    fields = {k: v for k, v in asdict(config).items() if k not in _RUNTIME_FIELDS}
+    digest = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:8]
+    task = config.labeled_task.replace(":", "-") or "none"
+    name = (f"{config.objective[:5]}-{config.encoder}-{task}-ps{config.ps:g}-bs{config.bs:g}"
+            f"-C{config.criterion}-v{config.n_views}-s{config.steps}-seed{config.seed}-{digest}")
+    return str(Path(root) / name)
+
+
 def train(config: TrainConfig) -> Path:
     """Run (or resume) pretraining as configured; return the run directory.
 
@@ -239,25 +298,9 @@ def train(config: TrainConfig) -> Path:
     device = _device(config, rank)
     run_dir = _prepare_run_dir(config, is_main)
     torch.manual_seed(config.seed)  # model initialisation, identical on every rank
-    labeled, unlabeled = _datasets(config)
-    n_classes = len(labeled.classes) if labeled is not None else 0
-    model = _build_model(config, n_classes).to(device)
-    encoder = model.encoder
-    sample_rate, crop_samples = encoder.sample_rate, encoder.crop_samples
-    n_views = 1 if config.objective == "supervised" else config.n_views
-    sampler = SemiSupervisedSampler(
-        labeled, unlabeled,
-        batch_size=config.batch_size // world,
-        ps=config.ps,
-        bs=1.0 if config.objective == "supervised" else config.bs,
-        n_views=n_views,
-        crop_samples=crop_samples,
-        sample_rate=sample_rate,
-        seed=config.seed,
-        rank=rank,
-        world_size=world,
-        skip_bad=config.skip_bad,
-    )
+    sampler, labeled = build_sampler(config, rank, world)
+    model = _build_model(config, len(labeled.classes) if labeled is not None else 0).to(device)
+    sample_rate = model.encoder.sample_rate
     chain = AugmentationChain(sample_rate, severity=config.severity, p_chain=config.augment_p).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     start = 0
