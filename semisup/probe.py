@@ -47,6 +47,7 @@ __all__ = [
     "probe_task",
     "append_results",
     "probe_run",
+    "embed_split",
 ]
 
 
@@ -205,6 +206,17 @@ def extract_embeddings(
     if cache_path is not None:
         _atomic_save_npz(cache_path, embeddings=embeddings)
     return embeddings
+
+
+def embed_split(encoder: nn.Module, dataset, split: str, cache_dir=None, **options) -> np.ndarray:
+    """Embeddings ``[N, D]`` of one split of a dataset with an encoder's own input format.
+
+    A thin wrapper of :func:`extract_embeddings` (same ``options``).
+    """
+    return extract_embeddings(
+        encoder, dataset.subset(split).paths, sample_rate=encoder.sample_rate,
+        crop_samples=encoder.crop_samples, cache_dir=cache_dir, **options,
+    )
 
 
 def _loss_fn(task_type: str) -> nn.Module:
