@@ -12,6 +12,8 @@ A grid file names the sweep, the notebooks to execute in order, base parameters,
     grid: {criterion: [1, 2, 4, 6, weighted]}
     seeds: [0, 1, 2]
 
+Tied parameters share one grid axis: ``"ps,bs": [[0.1, 0.1], [0.5, 0.5]]``.
+
 Conventions
 -----------
 - Run ``<root>/<sweep>/<run>/`` holds the executed notebooks, ``params.json`` (parameters,
@@ -64,6 +66,9 @@ def load_grid(spec: str | os.PathLike | dict) -> dict:
     for name, values in spec.get("grid", {}).items():
         if not isinstance(values, list) or not values:
             raise ValueError(f"grid entry {name!r} must be a non-empty list")
+        width = len(name.split(","))
+        if width > 1 and any(not isinstance(v, list) or len(v) != width for v in values):
+            raise ValueError(f"tied grid entry {name!r} needs lists of {width} values, got {values!r}")
     return spec
 
 
@@ -72,8 +77,10 @@ def expand_grid(spec: dict) -> list[tuple[str, dict]]:
     grid = spec.get("grid", {})
     seeds = spec.get("seeds", [spec.get("base", {}).get("seed", 123)])
     runs = []
-    for values in itertools.product(*grid.values(), seeds):
-        point = dict(zip([*grid, "seed"], values, strict=True))
+    axes = [[dict(zip(key.split(","), v if "," in key else [v], strict=True)) for v in values]
+            for key, values in grid.items()]
+    for choice in itertools.product(*axes, [{"seed": s} for s in seeds]):
+        point = {k: v for part in choice for k, v in part.items()}
         name = "_".join(f"{k}={v}" for k, v in point.items())
         runs.append((name, {**spec.get("base", {}), **point}))
     return runs
@@ -100,18 +107,20 @@ def _write_json(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def run_sweep(spec: str | os.PathLike | dict, root: str | os.PathLike | None = None, progress: bool = True) -> list[Path]:
+def run_sweep(spec: str | os.PathLike | dict, root: str | os.PathLike | None = None, progress: bool = True,
+              max_points: int | None = None) -> list[Path]:
     """Execute every run of a grid with papermill; return the run folders.
 
     Finished runs (with ``done.json``) are skipped; a failing notebook raises after saving
-    its partially executed copy in the run folder, for inspection.
+    its partially executed copy in the run folder, for inspection. ``max_points`` keeps only
+    the first runs of the grid (smoke tests).
     """
     import papermill
 
     spec = load_grid(spec)
     root = repo_path(root or spec.get("root", "papermill_runs")) / spec["sweep"]
     folders = []
-    for name, params in expand_grid(spec):
+    for name, params in expand_grid(spec)[:max_points]:
         folder = root / name
         folders.append(folder)
         if (folder / "done.json").exists():

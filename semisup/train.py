@@ -54,6 +54,7 @@ __all__ = [
     "default_run_dir",
     "build_sampler",
     "preview_batch",
+    "input_format",
     "main",
 ]
 
@@ -83,6 +84,7 @@ class TrainConfig:
     temperature: float = 0.1  # tau, Sec. 4.3
     severity: int = 2  # augmentation chain severity (Sec. 5.3); 2 = Table 1
     augment_p: float = 0.8  # probability of applying the whole chain (authors' code)
+    pitch_shift: bool = True  # False: no pitch shifting (the paper's pitch/key models, Table 3)
     steps: int = 200  # optimiser steps (paper: 200k; 50k for ablations)
     lr: float = 1e-4  # Adam, no schedule (Sec. 4.3)
     seed: int = 123  # REFERENCE.md
@@ -236,7 +238,7 @@ def _write_metrics(path: Path, rows: list[dict], keep_before: int | None = None)
     _atomic_write(path, lambda tmp: table.to_csv(tmp, index=False))
 
 
-def _input_format(config: TrainConfig) -> tuple[int, int]:
+def input_format(config: TrainConfig) -> tuple[int, int]:
     """Sample rate and crop length of the configured encoder (config overrides first)."""
     defaults = ENCODER_CONFIGS[config.encoder] if config.encoder in ENCODER_CONFIGS else None
     if defaults is None:
@@ -247,7 +249,7 @@ def _input_format(config: TrainConfig) -> tuple[int, int]:
 def build_sampler(config: TrainConfig, rank: int = 0, world: int = 1):
     """Build the semi-supervised batch sampler of a config (Sec. 3.3); return it and its labeled set."""
     labeled, unlabeled = _datasets(config)
-    sample_rate, crop_samples = _input_format(config)
+    sample_rate, crop_samples = input_format(config)
     supervised = config.objective == "supervised"
     sampler = SemiSupervisedSampler(
         labeled, unlabeled,

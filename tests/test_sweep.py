@@ -41,3 +41,19 @@ def test_aggregate_joins_params_and_results(tmp_path):
     assert (tmp_path / "sweep" / "results.csv").exists()
     with pytest.raises(FileNotFoundError, match="run the sweep"):
         aggregate(tmp_path / "empty")
+
+
+def test_tied_parameters_share_an_axis():
+    spec = load_grid({"sweep": "s", "notebooks": ["a"], "grid": {"ps,bs": [[0.1, 0.1], [1.0, 1.0]]}, "seeds": [3]})
+    assert [name for name, _ in expand_grid(spec)] == ["ps=0.1_bs=0.1_seed=3", "ps=1.0_bs=1.0_seed=3"]
+    with pytest.raises(ValueError, match="tied grid entry"):
+        load_grid({"sweep": "s", "notebooks": ["a"], "grid": {"ps,bs": [0.1]}})
+
+
+def test_shipped_grid_files_are_valid():
+    from semisup.paths import repo_path
+
+    files = sorted(repo_path("notebooks/sweeps").glob("*.yaml"))
+    assert {f.stem for f in files} >= {"ps_bs", "ps_only", "bs_only", "criterion", "views"}
+    for f in files:
+        assert expand_grid(load_grid(f))
