@@ -381,7 +381,8 @@ def probe_task(
 
     scores = score(x["test"])
     for name, fn in (corruptions or {}).items():
-        scores.update({f"{name}/{k}": v for k, v in score(embed("test", fn, name)).items()})
+        cache_id = f"{name}|{getattr(fn, 'cache_id', '')}"  # settings of the corruption, when known
+        scores.update({f"{name}/{k}": v for k, v in score(embed("test", fn, cache_id)).items()})
     return ProbeResult(dataset.name, scores, probe, history, {"config": asdict(config)})
 
 

@@ -85,12 +85,12 @@ class TrainConfig:
     severity: int = 2  # augmentation chain severity (Sec. 5.3); 2 = Table 1
     augment_p: float = 0.8  # probability of applying the whole chain (authors' code)
     pitch_shift: bool = True  # False: no pitch shifting (the paper's pitch/key models, Table 3)
-    steps: int = 200  # optimiser steps (paper: 200k; 50k for ablations)
+    steps: int = 300  # optimiser steps (paper: 200k; 50k for ablations)
     lr: float = 1e-4  # Adam, no schedule (Sec. 4.3)
     seed: int = 123  # REFERENCE.md
     device: str = "auto"  # "auto" = cuda when available, else cpu
     amp: bool = True  # bf16 autocast on CUDA (ignored on CPU)
-    num_workers: int = 0  # DataLoader workers; batches do not depend on it
+    num_workers: int = 1  # DataLoader workers (overlap I/O with compute); batches do not depend on it
     checkpoint_every: int = 50  # steps between checkpoints (and at the last step)
     objective: str = "contrastive"  # or "supervised": end-to-end BCE/CE baseline
     gather: bool = True  # gather projections across ranks for global negatives

@@ -20,7 +20,7 @@ from semisup.train import (
     train,
 )
 
-FAST = {"batch_size": 4, "encoder": "small", "progress": False, "labeled_task": "notes:pitch"}
+FAST = {"batch_size": 4, "encoder": "small", "progress": False, "labeled_task": "notes:pitch", "num_workers": 0}
 
 
 def config(tiny_data, run_dir, **overrides):
@@ -86,7 +86,7 @@ def test_atomic_write_keeps_previous_file_on_failure(tmp_path):
 def _cli(tiny_data, run_dir, steps=10):
     return [sys.executable, "-m", "semisup.train", "--run-dir", str(run_dir), "--data-dir", str(tiny_data),
             "--steps", str(steps), "--checkpoint-every", "2", "--batch-size", "4", "--encoder", "small",
-            "--labeled-task", "notes:pitch", "--progress", "false"]
+            "--labeled-task", "notes:pitch", "--progress", "false", "--num-workers", "0"]
 
 
 def _state(run_dir):
