@@ -1,0 +1,28 @@
+"""Small helpers for notebook parameter cells (papermill passes ``-p`` values as strings)."""
+
+from __future__ import annotations
+
+import yaml
+
+__all__ = ["as_list"]
+
+
+def as_list(value, name: str) -> list:
+    """Return a list parameter, accepting what a shell can pass.
+
+    ``-p tasks tags`` gives ``"tags"``; ``-p tasks "tags,key"`` a comma-separated string;
+    ``-p tasks "[tags, key]"`` a YAML list; ``-y "tasks: [tags, key]"`` a real list.
+
+    Raises
+    ------
+    ValueError
+        When the value is empty or not a list-like, naming the parameter.
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        value = yaml.safe_load(text) if text.startswith("[") else [v.strip() for v in text.split(",") if v.strip()]
+    if isinstance(value, tuple):
+        value = list(value)
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"{name} must be a non-empty list (or a comma-separated string), got {value!r}")
+    return value
