@@ -169,11 +169,11 @@ def _noise_spectra(seeds: list[int], n_samples: int, sample_rate: int,
     negative = blue/violet), without DC, and scaled to unit RMS over ``n_samples``.
     """
     bins = n_samples // 2 + 1
-    draws = []
-    for seed in seeds:
+    draws = torch.empty(len(seeds), bins, 2, device=device)
+    for row, seed in enumerate(seeds):
         generator = torch.Generator(device=device).manual_seed(seed)
-        draws.append(torch.randn(bins, 2, generator=generator, device=device))
-    spectra = torch.view_as_complex(torch.stack(draws))  # (R, F)
+        torch.randn(bins, 2, generator=generator, device=device, out=draws[row])
+    spectra = torch.view_as_complex(draws)  # (R, F)
     freqs_hz = torch.fft.rfftfreq(n_samples, 1.0 / sample_rate, device=device)
     # Amplitude ~ f ** (-decay / 20 log10(2)): power drops decay dB per doubling of f.
     exponent = -decay_db_per_octave.float().view(-1, 1) / (20.0 * math.log10(2.0))

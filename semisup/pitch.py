@@ -195,10 +195,12 @@ def _shift_rows(x: Tensor, n_s: list[int], n_fft: int) -> Tensor:
     # laid out centred in a common width so that one overlap-add serves the whole batch.
     width = math.ceil(max(n_s) / hop) * hop
     frames = x.new_zeros(rows, n_frames, width)
+    windows = np.zeros((rows, 1, width))
     for b, size in enumerate(n_s):
-        synthesis = _hann(size).to(x.device, x.dtype) * (size / n_fft)  # 1/r: irfft scale
         start = width // 2 - size // 2
-        frames[b, :, start:start + size] = torch.fft.irfft(shifted[b], n=size) * synthesis
+        frames[b, :, start:start + size] = torch.fft.irfft(shifted[b], n=size)
+        windows[b, 0, start:start + size] = _hann(size).numpy() * (size / n_fft)  # 1/r: irfft scale
+    frames *= torch.from_numpy(windows).to(x.device, x.dtype)
     chunks = width // hop
     ola = x.new_zeros(rows, n_frames + chunks - 1, hop)
     frames = frames.view(rows, n_frames, chunks, hop)
