@@ -160,34 +160,34 @@ def polarity_inversion(x: Tensor, mask) -> Tensor:
 
 
 def _noise_spectra(seeds: list[int], n_samples: int, sample_rate: int,
-                   decay_db_per_octave: Tensor, device: torch.device) -> Tensor:
+                   decay_db_per_octave: Tensor, rms: Tensor, device: torch.device) -> Tensor:
     """Return rFFT spectra ``[R, n_samples // 2 + 1]`` of coloured Gaussian noise.
 
     Each row is drawn from its own generator seeded with ``seeds[r]`` (so the noise is a
     function of the drawn parameters), shaped so that its power falls by
     ``decay_db_per_octave[r]`` dB per octave (0 = white, 3.01 = pink, 6.02 = brown,
-    negative = blue/violet), without DC, and scaled to unit RMS over ``n_samples``.
+    negative = blue/violet), without DC, and scaled to an RMS of exactly ``rms[r]`` over
+    ``n_samples``.
     """
     bins = n_samples // 2 + 1
     draws = torch.empty(len(seeds), bins, 2, device=device)
     for row, seed in enumerate(seeds):
         generator = torch.Generator(device=device).manual_seed(seed)
         torch.randn(bins, 2, generator=generator, device=device, out=draws[row])
-    spectra = torch.view_as_complex(draws)  # (R, F)
     freqs_hz = torch.fft.rfftfreq(n_samples, 1.0 / sample_rate, device=device)
     # Amplitude ~ f ** (-decay / 20 log10(2)): power drops decay dB per doubling of f.
     exponent = -decay_db_per_octave.float().view(-1, 1) / (20.0 * math.log10(2.0))
     shape = torch.pow(freqs_hz.clamp_min(freqs_hz[1] if bins > 1 else 1.0) / 1000.0, exponent)
     shape[:, 0] = 0.0
-    spectra = spectra * shape
     # Parseval: mean square over n samples = sum_k w_k |X_k|^2 / n^2, w = 2 except DC and
     # (even n) Nyquist, which appear once.
     weight = torch.full((bins,), 2.0, device=device)
     weight[0] = 1.0
     if n_samples % 2 == 0:
         weight[-1] = 1.0
-    rms = torch.sqrt((weight * spectra.abs() ** 2).sum(-1, keepdim=True)) / n_samples
-    return spectra / rms.clamp_min(torch.finfo(rms.dtype).tiny)
+    power = (draws.square().sum(-1) * shape.square() * weight).sum(-1, keepdim=True)
+    scale = rms.view(-1, 1).float() * n_samples / power.sqrt().clamp_min(1e-30)
+    return torch.view_as_complex(draws) * (shape * scale)  # (R, F)
 
 
 def filter_response(freqs_hz: Tensor, low_hz: Tensor, high_hz: Tensor, stop: Tensor) -> Tensor:
@@ -239,18 +239,20 @@ def _noise_and_filter(x: Tensor, sample_rate: int, noise_rms: Tensor | None = No
                       band: tuple[Tensor, Tensor, Tensor] | None = None) -> Tensor:
     """Add coloured noise and/or filter, as one rFFT-domain pass: ``(X + a N) H``.
 
-    Noise alone needs no FFT of the signal: the noise is made in the frequency domain and
-    added in time. With a filter, the signal is reflect-padded by
+    Noise alone needs no FFT of the signal: the noise is made in the frequency domain (at a
+    fast FFT length >= L, then cropped) and added in time. With a filter, the signal is reflect-padded by
     :data:`FILTER_PAD_SECONDS` and transformed at a fast FFT length; noise (drawn at that
     length) is added to its spectrum, the product with the response is inverted and cropped.
     ``noise_rms`` is the noise RMS per example (0 = no noise).
     """
     rows, _, length = x.shape
     work = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
-    if band is None:
-        spectra = _noise_spectra(seeds, length, sample_rate, decay_db_per_octave, x.device)
-        noise = torch.fft.irfft(spectra, n=length).to(work.dtype)
-        return (work + noise_rms.view(-1, 1, 1).to(work.dtype) * noise.unsqueeze(1)).to(x.dtype)
+    if band is None:  # noise made at a fast FFT length (59535 = 3^5 5 7^2 is 4x slower)
+        n_noise = scipy.fft.next_fast_len(length, real=True)
+        spectra = _noise_spectra(seeds, n_noise, sample_rate, decay_db_per_octave, noise_rms,
+                                 x.device)
+        noise = torch.fft.irfft(spectra, n=n_noise)[:, :length]
+        return (work + noise.unsqueeze(1).to(work.dtype)).to(x.dtype)
     pad = min(length - 1, round(FILTER_PAD_SECONDS * sample_rate))
     n_fft = scipy.fft.next_fast_len(length + 2 * pad, real=True)
     left = pad
@@ -262,9 +264,8 @@ def _noise_and_filter(x: Tensor, sample_rate: int, noise_rms: Tensor | None = No
     spectrum = torch.fft.rfft(padded[:, 0], n=n_fft)  # (R, F)
     noisy = _rows(noise_rms > 0) if noise_rms is not None else []
     if len(noisy):  # noise only where asked (filter-only rows have noise_rms = 0)
-        spectra = _noise_spectra([seeds[i] for i in noisy.tolist()], n_fft, sample_rate,
-                                 decay_db_per_octave[noisy], x.device)
-        spectrum[noisy] += noise_rms[noisy].view(-1, 1) * spectra
+        spectrum[noisy] += _noise_spectra([seeds[i] for i in noisy.tolist()], n_fft, sample_rate,
+                                          decay_db_per_octave[noisy], noise_rms[noisy], x.device)
     freqs_hz = torch.fft.rfftfreq(n_fft, 1.0 / sample_rate, device=x.device)
     spectrum = spectrum * filter_response(freqs_hz, *band).to(spectrum.real.dtype)
     out = torch.fft.irfft(spectrum, n=n_fft)[:, left:left + length]
@@ -293,8 +294,10 @@ def coloured_noise(x: Tensor, sample_rate: int, snr_db, decay_db_per_octave,
     Returns
     -------
     Tensor
-        ``[B, 1, L]``. The noise RMS is exact over the generated length; over the crop it
-        matches the SNR to within a few hundredths of a dB.
+        ``[B, 1, L]``. The noise RMS is exact over the generated length (a fast FFT size
+        >= L); over the crop the SNR is within 0.01 dB for white noise and within ~0.15 dB
+        for the steepest slopes of severity 4 (±4 dB/octave), whose low frequencies
+        fluctuate more over 2.7 s.
     """
     _check_audio(x)
     _check_sample_rate(sample_rate)
@@ -743,28 +746,26 @@ class AugmentationChain(nn.Module):
         if len(params) != x.shape[0]:
             raise ValueError(f"params hold {len(params)} examples but x has {x.shape[0]}")
         p = params.to(x.device)
-        out = x.clone()
         if not bool(p.chain.any()):
-            return out
+            return x.clone()
         # Gain and polarity are one per-example factor.
         scale = torch.where(p.gain, torch.pow(10.0, p.gain_db / 20.0), 1.0)
         scale = torch.where(p.polarity, -scale, scale)
-        if bool((p.gain | p.polarity).any()):
-            out = out * scale.to(x.dtype).view(-1, 1, 1)
+        out = x * scale.to(x.dtype).view(-1, 1, 1)
         # Noise alone costs one inverse FFT; a filter (with or without noise) a forward and
         # an inverse one, so the two groups go separately.
         rows = _rows(p.noise & ~p.filter)
         if rows.numel():
-            out[rows] = _noise_and_filter(out[rows], self.sample_rate,
-                                          _noise_rms(out[rows], p.snr_db[rows]),
+            sub = out[rows]
+            out[rows] = _noise_and_filter(sub, self.sample_rate, _noise_rms(sub, p.snr_db[rows]),
                                           p.decay_db_per_octave[rows], p.noise_seed[rows].tolist())
         rows = _rows(p.filter)
         if rows.numel():
+            sub = out[rows]
             snr_db = torch.where(p.noise[rows], p.snr_db[rows], math.inf)  # inf: no noise
             band = _band_edges(p.filter_kind[rows], p.lowpass_hz[rows], p.highpass_hz[rows],
                                p.band_centre_hz[rows], p.band_fraction[rows])
-            out[rows] = _noise_and_filter(out[rows], self.sample_rate,
-                                          _noise_rms(out[rows], snr_db),
+            out[rows] = _noise_and_filter(sub, self.sample_rate, _noise_rms(sub, snr_db),
                                           p.decay_db_per_octave[rows], p.noise_seed[rows].tolist(),
                                           band)
         rows = _rows(p.pitch)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from semisup import augment as A
-from semisup.pitch import MAX_SEMITONES, pitch_shift, realised_semitones
+from semisup.pitch import MAX_SEMITONES, SIZE_TOLERANCE_CENTS, pitch_shift, realised_semitones
 
 SR = 22050
 
@@ -251,13 +251,16 @@ def test_pitch_shift_short_clip_reflects_safely():
     assert y.shape == x.shape and torch.isfinite(y).all()
 
 
-def test_realised_semitones_grid():
-    """Half a step of n_s: 600 / (n_s ln 2) cents, n_s = 1024 * 2**(-semitones / 12)."""
+def test_realised_semitones_are_within_tolerance_and_exact():
     requested = torch.linspace(-MAX_SEMITONES, MAX_SEMITONES, 241)
-    error_cents = 100 * (realised_semitones(requested, SR) - requested.double())
-    bound = 600 / (1024 * 2 ** (-requested.double() / 12) - 0.5) / math.log(2)
-    assert (error_cents.abs() <= bound).all()
-    assert error_cents[requested.abs() <= 4].abs().max() < 1.1  # the training range
+    realised = realised_semitones(requested, SR)
+    assert (100 * (realised - requested.double())).abs().max() <= SIZE_TOLERANCE_CENTS + 1e-9
+    # The applied shift is the realised one: a tone lands on it, not on the request.
+    x = tone(f0=220.0, batch=2)
+    y = pitch_shift(x, SR, torch.tensor([3.37, -2.71]))
+    for b, shift in enumerate(realised_semitones(torch.tensor([3.37, -2.71]), SR).tolist()):
+        target = 220.0 * 2 ** (shift / 12)
+        assert abs(1200 * math.log2(peak_hz(y[b], SR, target) / target)) < 1.0
 
 
 # --------------------------------------------------------------------------- other stages
