@@ -94,48 +94,48 @@ MUSIC21_LICENCE = ("music21 corpus (BSD-3 package; the corpus is 'freely distrib
 COLLECTIONS: dict[str, Collection] = {c.name: c for c in (
     Collection(
         "bach-chorales", "J.S. Bach, four-part chorale harmonisations (music21 bach/bwv*.mxl)",
-        MUSIC21_LICENCE, ("classical", "baroque", "sacred"),
+        MUSIC21_LICENCE, ("baroque", "sacred"),
         (19, 20, 52, 53, 48, 49, 56, 57, 58, 60, 68, 69, 70, 71, 73, 6, 40, 41, 42, 43),
         (54.0, 90.0), 0.05, True),
     Collection(
         "palestrina", "G.P. da Palestrina, mass movements (Humdrum, John Miller 2000)",
         "music21 corpus; Humdrum encodings (c) 2000 John Miller, research use per the "
-        "Humdrum Palestrina licence", ("classical", "renaissance", "sacred"),
+        "Humdrum Palestrina licence", ("renaissance", "sacred"),
         (52, 53, 54, 74, 73, 48, 49, 57, 58, 70, 69, 19, 20, 41, 42, 43),
         (50.0, 80.0), 0.0, False),
     Collection(
         "monteverdi", "C. Monteverdi, five-voice madrigals, books 3-5 (MusicXML)",
-        MUSIC21_LICENCE, ("classical", "renaissance", "madrigal"),
+        MUSIC21_LICENCE, ("renaissance", "madrigal"),
         (52, 53, 40, 41, 42, 43, 48, 6, 24, 46, 74, 45, 19, 20),
         (56.0, 92.0), 0.0, False),
     Collection(
         "trecento", "Italian Trecento polyphony (14th century; PMFC transcriptions)",
-        MUSIC21_LICENCE, ("classical", "medieval"),
+        MUSIC21_LICENCE, ("medieval",),
         (74, 75, 111, 68, 109, 46, 24, 15, 53, 110, 20, 41, 70, 105),
         (60.0, 110.0), 0.1, False),
     Collection(
         "classical-quartets", "Haydn, Mozart and Beethoven string quartet movements",
-        MUSIC21_LICENCE, ("classical", "chamber"),
+        MUSIC21_LICENCE, ("classical period", "chamber"),
         (40, 41, 42, 43, 48, 49, 0, 1, 73, 71, 68, 60, 70, 45),
         (60.0, 140.0), 0.0, True),
     Collection(
         "essen-folk", "Essen folk song collection, German songs (Schaffrath; ABC)",
-        MUSIC21_LICENCE, ("folk", "german", "song"),
+        MUSIC21_LICENCE, ("german", "song"),
         (21, 23, 24, 25, 53, 52, 71, 22, 0, 110, 74, 58, 56, 105, 32),
         (70.0, 130.0), 0.3, False),
     Collection(
         "oneill-irish", "O'Neill's Music of Ireland (1903), Irish dance tunes and airs (ABC)",
-        MUSIC21_LICENCE, ("folk", "irish", "celtic", "dance"),
+        MUSIC21_LICENCE, ("irish", "celtic", "dance"),
         (110, 40, 73, 74, 72, 109, 21, 105, 25, 46, 75, 23),
         (84.0, 130.0), 0.35, True),
     Collection(
         "ryan-fiddle", "Ryan's Mammoth Collection (1883), American fiddle tunes (ABC)",
-        MUSIC21_LICENCE, ("folk", "american", "dance"),
+        MUSIC21_LICENCE, ("american", "dance"),
         (110, 40, 105, 25, 24, 22, 0, 3, 43, 32, 21, 73),
         (84.0, 130.0), 0.4, True),
     Collection(
         "aird-scottish", "Aird's Selection of Scotch, English, Irish and Foreign Airs (ABC)",
-        MUSIC21_LICENCE, ("folk", "scottish", "celtic"),
+        MUSIC21_LICENCE, ("scottish", "celtic"),
         (109, 110, 40, 73, 46, 0, 21, 42, 74, 72, 71),
         (60.0, 120.0), 0.2, True),
 )}

@@ -110,7 +110,7 @@ _TAG_RANGES: tuple[tuple[range, tuple[str, ...]], ...] = (
     (range(21, 22), ("accordion",)),
     (range(22, 23), ("harmonica",)),
     (range(23, 24), ("accordion",)),
-    (range(24, 29), ("guitar", "acoustic")),
+    (range(24, 29), ("guitar",)),
     (range(29, 31), ("guitar", "electric guitar")),
     (range(31, 32), ("guitar",)),
     (range(32, 40), ("bass",)),

@@ -419,10 +419,35 @@ def _drum_notes(work: Work, start_q: float, window_q: float, seconds_per_q: floa
     return np.array(sorted(rows), dtype=np.float64).reshape(-1, 4)
 
 
+def _drone(parts: list[np.ndarray], work: Work, start_q: float, window_q: float,
+           shift: int) -> np.ndarray:
+    """Accompany a tune with a drone: its tonic and fifth held for each bar, C3-B3.
+
+    The tonic is the Krumhansl-Schmuckler key of the excerpt's own notes (the tune books'
+    key signatures do not always name the mode). Returns ``[K, 3]`` (onset_q, offset_q,
+    pitch) relative to ``start_q``, already transposed by ``shift``.
+    """
+    tonic, _ = parse_key(estimate_key(_pitch_class_weights(parts, window_q)))
+    root = 48 + (tonic + shift) % 12
+    numerator, denominator, _ = _meter(work)
+    bar_q = numerator * 4.0 / denominator
+    bars = [m - start_q for m in work.measures_q.tolist() if start_q < m < start_q + window_q]
+    edges = [0.0, *bars, window_q]
+    rows = [[a, b, pitch] for a, b in zip(edges[:-1], edges[1:], strict=True) if b - a > 1e-6
+            for pitch in (root, root + 7)]
+    if len(edges) == 2 and window_q > bar_q:  # no bar lines: re-strike every bar_q
+        rows = [[a, min(a + bar_q, window_q), pitch] for a in np.arange(0.0, window_q, bar_q)
+                for pitch in (root, root + 7)]
+    return np.array(rows, dtype=np.float64)
+
+
+_DRONE_PROGRAMS = (19, 20, 21, 42, 48, 49, 52, 89)  # organs, accordion, cello, strings, choir, pad
+
+
 def _mixture(work: Work, rng: np.random.Generator, *, palette_probability: float,
              drum_probability: float, tempo_scale: tuple[float, float] = (1.0, 1.0),
              transpose: int | None = None, want_key: tuple[int, str] | None = None,
-             seconds: float = CLIP_SECONDS) -> _Mixture | None:
+             drone_probability: float = 0.0, seconds: float = CLIP_SECONDS) -> _Mixture | None:
     """Cut, transpose and orchestrate one excerpt of ``work``; None if no window fits.
 
     Parameters
@@ -444,6 +469,8 @@ def _mixture(work: Work, rng: np.random.Generator, *, palette_probability: float
     want_key : (tonic, mode) or None
         Only accept windows whose Krumhansl-Schmuckler key (on the score's notes) is this
         key of the *untransposed* work (used by the key task).
+    drone_probability : float
+        Chance that a one-part excerpt (a tune) gets a drone accompaniment (:func:`_drone`).
     seconds : float
         Excerpt length.
     """
@@ -474,14 +501,19 @@ def _mixture(work: Work, rng: np.random.Generator, *, palette_probability: float
         shift, lowest, highest = shift - 12, lowest - 12, highest - 12
     use_palette = rng.random() < palette_probability
     pool = collection.palette if use_palette else gm.MIXTURE_PROGRAMS
+    pools = [pool] * len(parts)
+    if len(parts) == 1 and rng.random() < drone_probability:
+        drone = _drone(parts, work, start_q, window_q, shift)
+        parts = [*parts, np.column_stack([drone[:, :2], drone[:, 2] - shift])]
+        pools.append(_DRONE_PROGRAMS)
     tracks, programs = [], []
-    for part in parts[:15]:
+    for part, part_pool in zip(parts[:15], pools, strict=False):
         pitches = part[:, 2] + shift
-        program = _choose_program(int(pitches.min()), int(pitches.max()), pool, rng)
+        program = _choose_program(int(pitches.min()), int(pitches.max()), part_pool, rng)
         onset_s = part[:, 0] * seconds_per_q
         length_s = (part[:, 1] - part[:, 0]) * seconds_per_q
         offset_s = onset_s + length_s - np.minimum(0.03, 0.3 * length_s)
-        base = rng.uniform(64, 100)
+        base = rng.uniform(40, 60) if part_pool is _DRONE_PROGRAMS else rng.uniform(64, 100)
         on_beat = np.isclose(np.mod(part[:, 0] + start_q, _meter(work)[2]), 0.0, atol=1e-6)
         velocity = np.clip(np.round(base + 6 * on_beat + rng.normal(0, 4, len(part))), 1, 127)
         tracks.append(Track(program, np.stack([onset_s, offset_s, pitches, velocity], axis=1)))
@@ -573,7 +605,8 @@ class StylePlanner(_MixturePlanner):
         if work is None:
             return None
         mix = _mixture(work, rng, palette_probability=0.75,
-                       drum_probability=COLLECTIONS[collection].drum_probability)
+                       drum_probability=COLLECTIONS[collection].drum_probability,
+                       drone_probability=0.4)
         if mix is None:
             return None
         return ClipSpec(self.clip_id(index), split, mix.tracks, self.n_samples(), None,
@@ -583,8 +616,9 @@ class StylePlanner(_MixturePlanner):
 class TagsPlanner(_MixturePlanner):
     """MagnaTagATune-like multi-label excerpts.
 
-    Collections are drawn with weights ~ sqrt(number of groups), so tag frequencies are
-    skewed like real tag data; tags are read off each rendered excerpt.
+    Collections are drawn with weights ~ (number of groups) ** (1/4) (:func:`tags_weights`),
+    so tag frequencies are skewed like real tag data; tags are read off each rendered
+    excerpt, and one-part tunes get a drone accompaniment 40 % of the time.
     """
 
     task = "tags"
@@ -612,7 +646,8 @@ class TagsPlanner(_MixturePlanner):
         if work is None:
             return None
         mix = _mixture(work, rng, palette_probability=0.75,
-                       drum_probability=COLLECTIONS[collection].drum_probability)
+                       drum_probability=COLLECTIONS[collection].drum_probability,
+                       drone_probability=0.4)
         if mix is None:
             return None
         return ClipSpec(self.clip_id(index), split, mix.tracks, self.n_samples(), None,
@@ -639,7 +674,7 @@ class UnlabeledPlanner(_MixturePlanner):
         if work is None:
             return None
         mix = _mixture(work, rng, palette_probability=0.0, drum_probability=0.3,
-                       tempo_scale=(0.7, 1.4))
+                       tempo_scale=(0.7, 1.4), drone_probability=0.4)
         if mix is None:
             return None
         return ClipSpec(self.clip_id(index), split, mix.tracks, self.n_samples(), None, {},
@@ -714,11 +749,16 @@ def _order_works(works: list[Work], seed: int, salt: str) -> list[Work]:
 
 
 def tags_weights(refs: list[WorkRef]) -> dict[str, float]:
-    """Return the collection weights of the tags task: sqrt of each one's number of groups."""
+    """Return the collection weights of the tags task: (number of groups) ** (1/4).
+
+    Large collections (thousands of folk tunes) are drawn more often than small ones (eleven
+    quartet opera), but not in proportion, so tag frequencies are skewed (~45 % for the
+    commonest tag, ~2 % for the rarest) without one style swamping the task.
+    """
     groups: dict[str, set[str]] = {}
     for ref in refs:
         groups.setdefault(ref.collection, set()).add(ref.group)
-    return {name: math.sqrt(len(groups.get(name, ()))) for name in STYLE_CLASSES}
+    return {name: len(groups.get(name, ())) ** 0.25 for name in STYLE_CLASSES}
 
 
 def works_needed(size: SizeConfig, refs: list[WorkRef], splits: dict[str, str], seed: int,
