@@ -10,7 +10,12 @@ Input of issue #5: B = 32 crops x 59 535 samples (2.7 s at 22 050 Hz) of synthet
 Each batch gets a fresh random draw; the two chains are timed in alternating rounds so that
 load from other processes hits both alike; the ratio compares mean seconds per batch.
 
-    python benchmarks/bench_augment.py [--threads 2] [--rounds 4] [--batch 32]
+    python benchmarks/bench_augment.py [--threads 2] [--rounds 4] [--batch 32] [--quality]
+
+--quality also prints the pitch-shift quality figures (ours and torch-audiomentations'
+torch_pitch_shift): pitch error of a shifted harmonic tone, loudness change, extra
+high-frequency energy at the crop edges, and the log-spectral distance of a shift up and
+back down on synthetic music.
 """
 
 import argparse
@@ -32,8 +37,10 @@ from torch_audiomentations import (
     PitchShift,
     PolarityInversion,
 )
+from torch_pitch_shift import pitch_shift as library_pitch_shift
 
 from semisup.augment import AugmentationChain, ChainParameters
+from semisup.pitch import pitch_shift, realised_semitones
 
 SR = 22050
 STAGES = ("gain", "polarity", "noise", "filter", "pitch", "delay")
@@ -79,6 +86,73 @@ def timed(fn):
     return time.perf_counter() - start
 
 
+def tone(f0, length):
+    """Harmonic tone [1, 1, L]: 5 partials with amplitudes 0.5**k."""
+    t = torch.arange(length, dtype=torch.float64) / SR
+    y = sum(0.5**k * torch.sin(2 * math.pi * f0 * (k + 1) * t + k) for k in range(5))
+    return (0.3 * y).float().view(1, 1, -1)
+
+
+def peak_hz(y, near_hz):
+    """Frequency of the strongest partial within ±6 % of near_hz (zero-padded FFT, parabola)."""
+    y = y.double().flatten()[len(y.flatten()) // 8: -len(y.flatten()) // 8]
+    n = 1 << 21
+    spec = torch.fft.rfft(y * torch.hann_window(len(y), dtype=torch.float64), n=n).abs()
+    lo, hi = int(near_hz * 0.94 * n / SR), int(near_hz * 1.06 * n / SR)
+    k = lo + int(spec[lo:hi].argmax())
+    a, b, c = spec[k - 1].log(), spec[k].log(), spec[k + 1].log()
+    return (k + 0.5 * (a - c) / (a - 2 * b + c)).item() * SR / n
+
+
+def edge_excess_db(y, edge=220):
+    """Third-difference energy of the first/last 10 ms over the interior's, in dB (max)."""
+    d = y.double().flatten().diff(n=3)
+    inner = d[edge:-edge].pow(2).mean().sqrt()
+    return max(20 * math.log10(part.pow(2).mean().sqrt() / inner)
+               for part in (d[:edge], d[-edge:]))
+
+
+def log_spectral_distance_db(a, b):
+    """RMS over bins of the dB difference of two magnitude spectrograms, mean over frames."""
+    window = torch.hann_window(1024, dtype=torch.float64).float()
+    spec = [torch.stft(v.reshape(-1, v.shape[-1]), 1024, 256, window=window,
+                       return_complex=True).abs() for v in (a, b)]
+    floor = spec[0].amax() * 1e-4  # -80 dB
+    return (20 * torch.log10((spec[0] + floor) / (spec[1] + floor))).pow(2).mean(1).sqrt().mean()
+
+
+def quality(length):
+    """Print pitch-shift quality figures for ours and the library's shifter."""
+    from fractions import Fraction
+
+    shifters = {
+        "ours": lambda x, st: pitch_shift(x, SR, st),
+        "torch_pitch_shift": lambda x, st: library_pitch_shift(
+            x, Fraction(2 ** (st / 12)).limit_denominator(100), SR),
+    }
+    music = synthetic_music(8, length, seed=1)
+    print("pitch-shift quality: 220 Hz harmonic tone (error, loudness, edges) and synthetic "
+          "music (up and back down, log-spectral distance)")
+    for name, shift in shifters.items():
+        for st in (-4.0, -1.0, 2.5, 4.0):
+            x = tone(220.0, length)
+            y = shift(x, st)
+            ratio = (2 ** (realised_semitones(st, SR).item() / 12) if name == "ours"
+                     else float(Fraction(2 ** (st / 12)).limit_denominator(100)))
+            measured = peak_hz(y, 220 * ratio)
+            applied = 1200 * math.log2(measured / (220 * ratio))
+            requested = 1200 * math.log2(measured / (220 * 2 ** (st / 12)))
+            loud = 20 * math.log10(y.pow(2).mean().sqrt() / x.pow(2).mean().sqrt())
+            back = shift(shift(music, st), -st)
+            music_loud = 20 * math.log10(shift(music, st).pow(2).mean().sqrt()
+                                         / music.pow(2).mean().sqrt())
+            print(f"  {name:17s} {st:+5.1f} st: pitch error {requested:+5.2f} cents "
+                  f"({applied:+5.2f} vs the ratio applied),"
+                  f" tone loudness {loud:+5.2f} dB, music loudness {music_loud:+5.2f} dB, "
+                  f"edge HF excess {edge_excess_db(y):+5.1f} dB, round-trip LSD "
+                  f"{log_spectral_distance_db(music, back):5.2f} dB")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
@@ -87,6 +161,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=4,
                         help="alternating rounds: 1 baseline batch, then --ours-per-round")
     parser.add_argument("--ours-per-round", type=int, default=10)
+    parser.add_argument("--quality", action="store_true", help="also print quality figures")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore", module="torch_audiomentations")
@@ -126,6 +201,8 @@ def main():
     print(f"ratio ours / baseline                 : {ours_rate / base_rate:8.1f}x")
     print("ours per stage, ms per batch (stage alone, p_chain and Table 1 probabilities): "
           + ", ".join(f"{k} {v:.1f}" for k, v in stage_ms.items()))
+    if args.quality:
+        quality(args.samples)
 
 
 if __name__ == "__main__":
