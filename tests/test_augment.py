@@ -1,5 +1,6 @@
 """Tests for semisup.augment and semisup.pitch (Table 1 chain, severity of Sec. 5.3)."""
 
+import functools
 import math
 
 import pytest
@@ -19,7 +20,12 @@ def tone(f0=220.0, seconds=1.0, harmonics=5, batch=1, sample_rate=SR, dtype=torc
 
 
 def music(batch=4, seconds=1.0, seed=0):
-    """Notes with onsets and decays plus noise bursts: a stand-in for real clips."""
+    """Notes with onsets and decays plus noise: a stand-in for real clips (a fresh copy)."""
+    return _music(batch, seconds, seed).clone()
+
+
+@functools.lru_cache(maxsize=None)
+def _music(batch, seconds, seed):
     g = torch.Generator().manual_seed(seed)
     length = round(seconds * SR)
     t = torch.arange(length) / SR
@@ -28,8 +34,8 @@ def music(batch=4, seconds=1.0, seed=0):
         for start in range(0, length, SR // 5):
             f0 = 110 * 2 ** (torch.randint(0, 24, (1,), generator=g).item() / 12)
             env = torch.exp(-(t - start / SR).clamp_min(0) / 0.2) * (t >= start / SR)
-            out[b, 0] += env * sum(0.6**k * torch.sin(2 * math.pi * f0 * (k + 1) * t)
-                                   for k in range(6))
+            phase = 2 * math.pi * f0 * t
+            out[b, 0] += env * sum(0.6**k * torch.sin((k + 1) * phase) for k in range(6))
         out[b, 0] += 0.02 * torch.randn(length, generator=g)
     return 0.3 * out / out.abs().amax()
 
