@@ -240,10 +240,10 @@ def _noise_and_filter(x: Tensor, sample_rate: int, noise_rms: Tensor | None = No
     """Add coloured noise and/or filter, as one rFFT-domain pass: ``(X + a N) H``.
 
     Noise alone needs no FFT of the signal: the noise is made in the frequency domain (at a
-    fast FFT length >= L, then cropped) and added in time. With a filter, the signal is reflect-padded by
-    :data:`FILTER_PAD_SECONDS` and transformed at a fast FFT length; noise (drawn at that
-    length) is added to its spectrum, the product with the response is inverted and cropped.
-    ``noise_rms`` is the noise RMS per example (0 = no noise).
+    fast FFT length >= L, then cropped) and added in time. With a filter, the signal is
+    reflect-padded by :data:`FILTER_PAD_SECONDS` and transformed at a fast FFT length;
+    noise (drawn at that length) is added to its spectrum, the product with the response is
+    inverted and cropped. ``noise_rms`` is the noise RMS per example (0 = no noise).
     """
     rows, _, length = x.shape
     work = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x

@@ -220,7 +220,7 @@ def _shift_rows(x: Tensor, n_s: list[int], n_fft: int) -> Tensor:
     # Per-row synthesis: an n_s-point inverse FFT compresses each frame by r; frames are
     # laid out centred in a common width so that one overlap-add serves the whole batch.
     width = math.ceil(max(n_s) / hop) * hop
-    frames = x.new_zeros(rows, n_frames, width)
+    frames = x.new_zeros(rows, n_frames, width)  # (B', T, W): frame centred at W // 2
     windows = np.zeros((rows, 1, width))
     for b, size in enumerate(n_s):
         start = width // 2 - size // 2
@@ -228,12 +228,12 @@ def _shift_rows(x: Tensor, n_s: list[int], n_fft: int) -> Tensor:
         windows[b, 0, start:start + size] = _hann(size).numpy() * (size / n_fft)  # 1/r: irfft scale
     frames *= torch.from_numpy(windows).to(x.device, x.dtype)
     chunks = width // hop
-    ola = x.new_zeros(rows, n_frames + chunks - 1, hop)
-    frames = frames.view(rows, n_frames, chunks, hop)
+    ola = x.new_zeros(rows, n_frames + chunks - 1, hop)  # (B', T + C - 1, hop)
+    frames = frames.view(rows, n_frames, chunks, hop)  # (B', T, C, hop): C hop-long chunks
     for c in range(chunks):
         ola[:, c:c + n_frames] += frames[:, :, c]
     begin = margin * hop + width // 2
-    signal = ola.reshape(rows, -1)[:, begin:begin + length]
+    signal = ola.reshape(rows, -1)[:, begin:begin + length]  # (B', L)
     return signal / _envelope(n_s, hop, length, x.device, x.dtype)
 
 
