@@ -57,6 +57,7 @@ __all__ = [
     "pitch_shift",
     "delay",
     "FILTER_KINDS",
+    "STAGES",
     "TABLE1",
     "ChainRanges",
     "severity_ranges",
@@ -64,6 +65,8 @@ __all__ = [
     "AugmentationChain",
 ]
 
+#: The stages of the chain, in the order applied (names of ``ChainParameters`` masks).
+STAGES = ("gain", "polarity", "noise", "filter", "pitch", "delay")
 #: The four filters of Table 1, in the order of ``ChainParameters.filter_kind``.
 FILTER_KINDS = ("low_pass", "high_pass", "band_pass", "band_stop")
 #: Order of the Butterworth magnitude responses: 24 dB/octave skirts.
@@ -599,7 +602,10 @@ class ChainParameters:
 
     Bool masks say which stages apply to which example; they already include the chain's
     own coin (``chain``). Values are drawn for every example, applied only where masked.
-    ``filter_kind`` indexes :data:`FILTER_KINDS`; ``noise_seed`` seeds the noise draw.
+    ``filter_kind`` indexes :data:`FILTER_KINDS`; ``noise_seed`` seeds the noise draw;
+    ``semitones`` is the requested shift (applied within 5 cents, see
+    :func:`semisup.pitch.realised_semitones`); ``reflections`` counts echoes, so the
+    :func:`delay` gets ``repeats = reflections + 1`` (its ``i = 0`` term is the dry signal).
     """
 
     chain: Tensor
@@ -644,6 +650,10 @@ class AugmentationChain(nn.Module):
         :func:`severity_ranges`.
     p_chain : float
         Probability of augmenting an example at all at severity 2 (the authors' 0.8).
+    exclude : iterable of str
+        Stages of :data:`STAGES` never applied, e.g. ``("pitch",)`` for the paper's pitch
+        and key models (Table 3). Their draws still happen, so the other stages get the same
+        parameters from the same seed.
 
     Examples
     --------
@@ -654,15 +664,23 @@ class AugmentationChain(nn.Module):
     torch.Size([8, 1, 59535])
     """
 
-    def __init__(self, sample_rate: int, severity: int = 2, p_chain: float = 0.8):
+    def __init__(self, sample_rate: int, severity: int = 2, p_chain: float = 0.8,
+                 exclude=()):
         super().__init__()
-        self.ranges = severity_ranges(severity, sample_rate, p_chain)
+        exclude = (exclude,) if isinstance(exclude, str) else tuple(exclude)
+        unknown = sorted(set(exclude) - set(STAGES))
+        if unknown:
+            raise ValueError(f"exclude: unknown stages {unknown}; choose from {list(STAGES)}")
+        ranges = severity_ranges(severity, sample_rate, p_chain)
+        self.ranges = replace(ranges, **{f"p_{stage}": 0.0 for stage in exclude})
         self.sample_rate = sample_rate
         self.severity = severity
+        self.exclude = exclude
 
     def extra_repr(self) -> str:
         """Summarise the chain in ``repr``."""
-        return f"sample_rate={self.sample_rate}, severity={self.severity}"
+        excluded = f", exclude={self.exclude}" if self.exclude else ""
+        return f"sample_rate={self.sample_rate}, severity={self.severity}{excluded}"
 
     def sample_parameters(self, batch_size: int,
                           generator: torch.Generator | None = None) -> ChainParameters:

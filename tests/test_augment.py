@@ -190,6 +190,16 @@ def test_realised_rates_and_ranges(severity):
     assert set(p.reflections.tolist()) == set(range(r.reflections[0], r.reflections[1] + 1))
 
 
+def test_excluded_stages_never_apply_and_leave_other_draws_alone():
+    full = A.AugmentationChain(SR, severity=4).sample_parameters(500, torch.Generator())
+    chain = A.AugmentationChain(SR, severity=4, exclude=("pitch",))
+    p = chain.sample_parameters(500, torch.Generator())
+    assert not p.pitch.any() and torch.equal(p.delay, full.delay)
+    assert torch.equal(p.semitones, full.semitones) and "exclude" in repr(chain)
+    with pytest.raises(ValueError, match="unknown stages"):
+        A.AugmentationChain(SR, exclude=("reverb",))
+
+
 def test_severity_zero_draws_nothing():
     p = A.AugmentationChain(SR, severity=0).sample_parameters(1000, torch.Generator())
     assert not (p.chain | p.gain | p.polarity | p.noise | p.filter | p.pitch | p.delay).any()
