@@ -133,7 +133,9 @@ def _time_stretch(x: Tensor, sample_rate: int, strength: float, generator) -> Te
         if rows.numel() == 0:
             continue
         rate = (1.0 + STRETCH_MAX * strength) ** (1 if speed_up else -1)
-        spec = torch.stft(x[rows, 0].float(), n_fft, hop, window=window, return_complex=True)
+        pad_mode = "reflect" if length > n_fft // 2 else "constant"  # reflect needs L > pad
+        spec = torch.stft(x[rows, 0].float(), n_fft, hop, window=window, pad_mode=pad_mode,
+                          return_complex=True)
         stretched = torchaudio.functional.phase_vocoder(spec, rate, phase_advance)
         y = torch.istft(stretched, n_fft, hop, window=window,
                         length=round(length / rate))[:, :length]

@@ -84,6 +84,13 @@ def test_plain_functions_keep_shape_dtype_device():
         assert y.shape == x.shape and y.dtype == x.dtype and torch.isfinite(y).all()
 
 
+@pytest.mark.parametrize("shape", [(0, 1, 1000), (1, 1, 1), (3, 1, 7), (2, 1, 300)])
+def test_empty_batches_and_tiny_clips(shape):
+    x = 0.1 * torch.randn(shape, generator=torch.Generator().manual_seed(0))
+    y = A.AugmentationChain(SR, severity=4)(x, generator=torch.Generator().manual_seed(0))
+    assert y.shape == x.shape and torch.isfinite(y).all()
+
+
 def test_severity_zero_is_exactly_the_identity():
     x = music(batch=8)
     y = A.AugmentationChain(SR, severity=0)(x, generator=torch.Generator().manual_seed(0))

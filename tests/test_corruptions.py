@@ -100,3 +100,11 @@ def test_bad_name_and_audio():
         corrupt(torch.zeros(2, 100), SR, "reverb", 0.5)
     with pytest.raises(ValueError, match="sample_rate"):
         corrupt(clips(batch=1), 0, "reverb", 0.5)
+
+
+@pytest.mark.parametrize("name", sorted(CORRUPTIONS))
+def test_clips_shorter_than_the_stft_window(name):
+    """Regression: time_stretch reflect-padded 512 samples and failed on short clips."""
+    x = 0.1 * torch.randn(2, 1, 300, generator=torch.Generator().manual_seed(0))
+    y = corrupt(x, SR, name, 0.7, generator=torch.Generator().manual_seed(0))
+    assert y.shape == x.shape and torch.isfinite(y).all()
