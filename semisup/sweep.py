@@ -130,8 +130,9 @@ def run_sweep(spec: str | os.PathLike | dict, root: str | os.PathLike | None = N
         _write_json(folder / "params.json", _provenance(params))
         for notebook in spec["notebooks"]:
             source = repo_path(notebook)
+            declared = papermill.inspect_notebook(str(source))  # pass each notebook its own parameters
             papermill.execute_notebook(
-                str(source), str(folder / source.name), parameters=params,
+                str(source), str(folder / source.name), parameters={k: v for k, v in params.items() if k in declared},
                 cwd=str(repo_root()), progress_bar=progress, kernel_name="python3",
             )
         _write_json(folder / "done.json", {"run": name})
