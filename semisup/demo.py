@@ -1,30 +1,71 @@
-"""The `make demo` entry point: what runs end to end today.
+"""``make demo``: the short path through the notebooks on a laptop CPU.
 
-For now: the SemiSupCon loss on a synthetic semi-supervised batch, with the sparsity of its
-contrastive matrix (Appendix 9.3.1) for SSL, semi-supervised and supervised batches.
+1. build the ``small`` embedded benchmark into ``data/small`` (a no-op when it exists);
+2. run ``02_pretrain`` twice — self-supervised, and semi-supervised with pitch labels
+   (p_s = b_s = 0.5, no pitch shifting as in the paper's pitch model) — each followed by
+   ``03_probe`` on every embedded task, as a papermill sweep into ``papermill_runs/demo/``;
+3. run ``06_tsne`` on those two runs (t-SNE maps and kNN pitch-class accuracy);
+4. print the probe table.
+
+Everything is resumable: re-running skips finished steps.
+
+    python -m semisup.demo [--steps 300] [--data-dir data/small] [--size small]
 """
 
-import torch
+from __future__ import annotations
 
-from semisup.loss import contrastive_sparsity, contrastive_target, semisupcon_loss
+import argparse
+import time
+
+import papermill
+
+from semisup.paths import repo_path, repo_root
+from semisup.probe import headline
+from semisup.sweep import aggregate, run_sweep
+
+TASKS = ["notes:pitch", "notes:instrument", "key", "tags", "style"]
 
 
-def main(seed: int = 123) -> None:
-    """Print the loss and sparsities for b_s in {0, 0.5, 1} on a random batch."""
-    g = torch.Generator().manual_seed(seed)
-    b, v, d, c = 96, 2, 128, 50
-    tags = (torch.rand(b, c, generator=g) < 0.06).float()  # sparse MTAT-like tags
-    z = torch.randn(b * v, d, generator=g)
-    print(f"synthetic batch: B={b} clips x {v} views, D={d}, C={c} tags, tau=0.1")
-    print(f"{'b_s':>5} {'criterion':>9} {'loss':>8} {'s_sl':>7} {'s_smsl':>7}")
-    for b_s in (0.0, 0.5, 1.0):
-        labeled = torch.arange(b) < int(b * b_s)
-        labels = tags * labeled[:, None]  # unlabeled clips: all-zero rows
-        for criterion in (1, 2, "weighted"):
-            target = contrastive_target(labels, v, criterion)
-            s = contrastive_sparsity(target, labeled)
-            loss = semisupcon_loss(z, target, 0.1).item()
-            print(f"{b_s:5.2f} {criterion!s:>9} {loss:8.4f} {s['s_sl']:7.3f} {s['s_smsl']:7.3f}")
+def demo_grid(steps: int, data_dir: str) -> dict:
+    """Return the demo's sweep: SSL and pitch semi-supervised pretraining, each probed on all tasks."""
+    return {
+        "sweep": "demo",
+        "notebooks": ["notebooks/02_pretrain.ipynb", "notebooks/03_probe.ipynb"],
+        "base": {"labeled_task": "notes:pitch", "pitch_shift": False, "steps": steps,
+                 "data_dir": data_dir, "tasks": TASKS},
+        "grid": {"ps,bs": [[0.0, 0.0], [0.5, 0.5]]},
+        "seeds": [123],
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the demo pipeline (see the module docstring)."""
+    parser = argparse.ArgumentParser(prog="python -m semisup.demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--data-dir", default="data/small")
+    parser.add_argument("--size", default="small", choices=["tiny", "small", "full"])
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+
+    from semisup.data.build import build
+
+    data_dir = repo_path(args.data_dir)
+    print(f"[1/3] embedded benchmark '{args.size}' in {data_dir}")
+    build(args.size, data_dir, seed=0)
+
+    print("[2/3] pretraining (SSL, pitch semi-supervised) and probes -> papermill_runs/demo/")
+    ssl, pitch = run_sweep(demo_grid(args.steps, str(data_dir)), progress=True)
+
+    print("[3/3] t-SNE and kNN pitch-class accuracy -> papermill_runs/demo/06_tsne.ipynb")
+    papermill.execute_notebook(
+        str(repo_root() / "notebooks" / "06_tsne.ipynb"), str(repo_path("papermill_runs/demo/06_tsne.ipynb")),
+        parameters={"ssl_run": str(ssl), "pitch_run": str(pitch), "data_dir": str(data_dir)},
+        cwd=str(repo_root()), kernel_name="python3",
+    )
+
+    scores = headline(aggregate(repo_path("papermill_runs/demo")))
+    print((100 * scores.pivot_table(index=["task", "metric"], columns="run", values="value")).round(1).to_string())
+    print(f"done in {(time.perf_counter() - start) / 60:.1f} min; executed notebooks in papermill_runs/demo/")
 
 
 if __name__ == "__main__":

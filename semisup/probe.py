@@ -48,6 +48,7 @@ __all__ = [
     "append_results",
     "probe_run",
     "embed_split",
+    "headline",
 ]
 
 
@@ -478,3 +479,19 @@ def probe_run(
     if results_csv is not None:
         append_results(results_csv, rows)
     return table
+
+
+HEADLINE_METRICS = ("weighted", "auroc", "accuracy", "r2")  # first present wins, per task
+
+
+def headline(table: pd.DataFrame) -> pd.DataFrame:
+    """Keep each task's main metric (key: weighted score, tags: ROC-AUC, else accuracy).
+
+    Rows of corrupted evaluations (``"<corruption>/<metric>"``) are dropped.
+    """
+    clean = table[~table["metric"].str.contains("/", regex=False)]
+    keep = []
+    for _task, rows in clean.groupby("task", sort=False):
+        metric = next(m for m in (*HEADLINE_METRICS, rows["metric"].iloc[0]) if (rows["metric"] == m).any())
+        keep.append(rows[rows["metric"] == metric])
+    return pd.concat(keep) if keep else clean.iloc[:0]

@@ -104,3 +104,15 @@ def test_bad_task_type(tone_dataset):
                              labels=None, task_type="unlabeled", classes=[])
     with pytest.raises(ValueError, match="no labels"):
         probe_task(SpectrumEncoder(), unlabeled, sample_rate=SR, crop_samples=1024)
+
+
+def test_headline_picks_each_tasks_main_metric():
+    from semisup.probe import headline
+
+    table = pd.DataFrame({
+        "task": ["key:key", "key:key", "tags:tags", "tags:tags", "notes:pitch", "tags:tags"],
+        "metric": ["accuracy", "weighted", "auroc", "ap", "accuracy", "reverb/auroc"],
+        "value": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+    })
+    assert dict(zip(headline(table)["task"], headline(table)["metric"], strict=True)) == {
+        "key:key": "weighted", "tags:tags": "auroc", "notes:pitch": "accuracy"}
