@@ -20,6 +20,7 @@ back down on synthetic music.
 
 import argparse
 import math
+import os
 import random
 import time
 import warnings
@@ -177,6 +178,7 @@ def main():
     def run_base():
         base(x.clone(), sample_rate=SR)
 
+    load_before = os.getloadavg()[0]
     run_ours(), run_base()  # warm-up (FFT plans, caches)
     ours_s, base_s = [], []
     for _ in range(args.rounds):
@@ -195,7 +197,9 @@ def main():
         stage_ms[stage] = 1e3 * sum(timed(lambda p=p: ours.apply(x, p)) for p in only) / len(only)
 
     print(f"input: {args.batch} clips x {args.samples} samples at {SR} Hz; "
-          f"{args.threads} threads; {len(base_s)} baseline and {len(ours_s)} ours batches")
+          f"{args.threads} threads; {len(base_s)} baseline and {len(ours_s)} ours batches; "
+          f"1-min load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after "
+          f"({os.cpu_count()} cores: other processes slow both, ours more)")
     print(f"torch-audiomentations chain (no delay): {base_rate:8.1f} clips/s")
     print(f"ours (semisup.augment, with delay)    : {ours_rate:8.1f} clips/s")
     print(f"ratio ours / baseline                 : {ours_rate / base_rate:8.1f}x")
