@@ -303,7 +303,8 @@ def train(config: TrainConfig) -> Path:
     sampler, labeled = build_sampler(config, rank, world)
     model = _build_model(config, len(labeled.classes) if labeled is not None else 0).to(device)
     sample_rate = model.encoder.sample_rate
-    chain = AugmentationChain(sample_rate, severity=config.severity, p_chain=config.augment_p).to(device)
+    chain = AugmentationChain(sample_rate, severity=config.severity, p_chain=config.augment_p,
+                              exclude=() if config.pitch_shift else ("pitch",)).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     start = 0
     checkpoint_path = run_dir / CHECKPOINT
