@@ -55,6 +55,7 @@ __all__ = [
     "build_sampler",
     "preview_batch",
     "input_format",
+    "learning_settings",
     "main",
 ]
 
@@ -214,9 +215,9 @@ def _prepare_run_dir(config: TrainConfig, is_main: bool) -> Path:
     run_dir = Path(config.run_dir)
     path = run_dir / CONFIG
     if path.exists():
-        saved = json.loads(path.read_text())
-        mine = asdict(config)
-        changed = sorted(k for k in mine if k not in _RUNTIME_FIELDS | {"steps"} and saved.get(k) != mine[k])
+        saved = learning_settings(TrainConfig(**json.loads(path.read_text())))
+        mine = learning_settings(config)
+        changed = sorted(k for k in mine if k != "steps" and saved.get(k) != mine[k])
         if changed:
             raise ValueError(
                 f"{run_dir} holds a run with a different config ({', '.join(f'{k}: {saved.get(k)!r} -> {mine[k]!r}' for k in changed)}); "
@@ -272,17 +273,30 @@ def preview_batch(config: TrainConfig) -> dict:
     return build_sampler(config)[0].batch(0)
 
 
+def learning_settings(config: TrainConfig) -> dict:
+    """Return the fields that decide what a run learns, in canonical form.
+
+    Runtime fields (device, workers, ...) are dropped, and a contrastive run that uses no
+    labels (``ps = 0`` or ``bs = 0``) is the same self-supervised run whatever its labeled
+    task or criterion, so those fields are normalised.
+    """
+    fields = {k: v for k, v in asdict(config).items() if k not in _RUNTIME_FIELDS}
+    if config.objective == "contrastive" and (config.ps == 0 or config.bs == 0):
+        fields.update(ps=0.0, bs=0.0, labeled_task="", criterion=1)
+    return fields
+
+
 def default_run_dir(config: TrainConfig, root: str = "runs") -> str:
     """Name a run directory after the settings that change results, plus a hash of all.
 
-    Runs with identical settings share it (a finished run is then reused, an unfinished one
-    resumed); any other change gives a new folder, so notebooks never clash.
+    Runs with identical :func:`learning_settings` share it (a finished run is then reused,
+    an unfinished one resumed); any other change gives a new folder, so notebooks never clash.
     """
-    fields = {k: v for k, v in asdict(config).items() if k not in _RUNTIME_FIELDS}
+    fields = learning_settings(config)
     digest = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:8]
-    task = config.labeled_task.replace(":", "-") or "none"
-    name = (f"{config.objective[:5]}-{config.encoder}-{task}-ps{config.ps:g}-bs{config.bs:g}"
-            f"-C{config.criterion}-v{config.n_views}-s{config.steps}-seed{config.seed}-{digest}")
+    task = fields["labeled_task"].replace(":", "-") or "none"
+    name = (f"{config.objective[:5]}-{config.encoder}-{task}-ps{fields['ps']:g}-bs{fields['bs']:g}"
+            f"-C{fields['criterion']}-v{config.n_views}-s{config.steps}-seed{config.seed}-{digest}")
     return str(Path(root) / name)
 
 

@@ -152,3 +152,14 @@ def test_two_process_gloo_matches_single_process_first_step(tiny_data, tmp_path)
         labels.append(batch["labels"])
     expected = SemiSupConLoss(gather=False)(torch.cat(z), torch.cat(labels)).item()
     assert logged == pytest.approx(expected, abs=1e-5)
+
+
+def test_default_run_dir_shares_equivalent_runs():
+    from semisup.train import default_run_dir
+
+    ssl_a = TrainConfig(ps=0.0, bs=0.0, labeled_task="tags", num_workers=0)
+    ssl_b = TrainConfig(ps=0.0, bs=0.5, labeled_task="notes:pitch", criterion=2, num_workers=2)
+    assert default_run_dir(ssl_a) == default_run_dir(ssl_b)  # no labels used: the same SSL run
+    semi = TrainConfig(ps=1.0, bs=0.5, labeled_task="tags")
+    assert default_run_dir(semi) != default_run_dir(TrainConfig(ps=1.0, bs=0.5, labeled_task="key"))
+    assert default_run_dir(semi) != default_run_dir(TrainConfig(ps=1.0, bs=0.5, labeled_task="tags", seed=1))
