@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
 import yaml
 
-__all__ = ["as_list"]
+__all__ = ["as_list", "save_table"]
 
 
 def as_list(value, name: str) -> list:
@@ -26,3 +31,18 @@ def as_list(value, name: str) -> list:
     if not isinstance(value, list) or not value:
         raise ValueError(f"{name} must be a non-empty list (or a comma-separated string), got {value!r}")
     return value
+
+
+def save_table(table: pd.DataFrame, results_dir: str | os.PathLike, name: str) -> Path | None:
+    """Write ``table`` to ``<results_dir>/<name>`` atomically; do nothing when ``results_dir`` is empty."""
+    if not results_dir:
+        return None
+    from semisup.paths import repo_path
+
+    folder = repo_path(results_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
+    os.close(fd)
+    table.to_csv(tmp, index=False)
+    os.replace(tmp, folder / name)
+    return folder / name

@@ -21,7 +21,7 @@ SMOKE = {"steps": 2, "batch_size": 4, "max_epochs": 2}
 
 
 def smoke_parameters(tiny, tmp):
-    runs = str(tmp / "runs")
+    runs, results = str(tmp / "runs"), str(tmp / "results")
     return {
         "02_pretrain.ipynb": {"data_dir": tiny, "run_dir": str(tmp / "run02"), "steps": 2, "batch_size": 4,
                               "labeled_task": "notes:pitch", "num_workers": 0},
@@ -29,10 +29,10 @@ def smoke_parameters(tiny, tmp):
                            "tasks": ["notes:pitch", "key", "tags"]},
         "04_ablations.ipynb": {"data_dir": tiny, "sweeps": ["ps_bs"], "seeds": [0], "probe_tasks": ["tags"],
                                "max_points": 2, "runs_root": str(tmp / "papermill_runs"), **SMOKE, "batch_size": 10},
-        "05_robustness.ipynb": {"data_dir": tiny, "runs_root": runs, "severities": [0, 4],
+        "05_robustness.ipynb": {"data_dir": tiny, "runs_root": runs, "results_dir": results, "severities": [0, 4],
                                 "corruptions": ["reverb", "bitcrush"], **SMOKE},
-        "06_tsne.ipynb": {"data_dir": tiny, "runs_root": runs, "steps": 2, "batch_size": 4},
-        "07_cross_task.ipynb": {"data_dir": tiny, "runs_root": runs, "labeled_tasks": ["notes:pitch", "tags"],
+        "06_tsne.ipynb": {"data_dir": tiny, "runs_root": runs, "results_dir": results, "steps": 2, "batch_size": 4},
+        "07_cross_task.ipynb": {"data_dir": tiny, "runs_root": runs, "results_dir": results, "labeled_tasks": ["notes:pitch", "tags"],
                                 "probe_tasks": ["notes:pitch", "key"], **SMOKE},
     }
 
@@ -68,3 +68,10 @@ def test_notebooks_run_under_nbval(tiny_data, tmp_path):
     assert sorted(sweep["run"].unique()) == ["ps=0.0_bs=0.0_seed=0", "ps=0.1_bs=0.1_seed=0"]
     params = json.loads((tmp_path / "papermill_runs" / "ps_bs" / "ps=0.1_bs=0.1_seed=0" / "params.json").read_text())
     assert params["parameters"]["ps"] == 0.1 and params["git_sha"] and params["versions"]["torch"]
+    robustness = pd.read_csv(tmp_path / "results" / "robustness.csv")
+    assert set(robustness["model"]) == {"self-supervised", "semi-supervised", "supervised contrastive", "end-to-end"}
+    assert set(robustness["corruption"]) == {"severity=0", "severity=4", "reverb", "bitcrush"}
+    knn = pd.read_csv(tmp_path / "results" / "knn_seed123.csv")
+    assert knn["knn_pitch_class_accuracy"].between(0, 1).all() and len(knn) == 2
+    cross = pd.read_csv(tmp_path / "results" / "cross_task.csv")
+    assert set(cross["model"]) == {"self-supervised", "notes:pitch", "tags"}
