@@ -180,7 +180,8 @@ def _noise_spectra(seeds: list[int], n_samples: int, sample_rate: int,
     freqs_hz = torch.fft.rfftfreq(n_samples, 1.0 / sample_rate, device=device)
     # Amplitude ~ f ** (-decay / 20 log10(2)): power drops decay dB per doubling of f.
     exponent = -decay_db_per_octave.float().view(-1, 1) / (20.0 * math.log10(2.0))
-    shape = torch.pow(freqs_hz.clamp_min(freqs_hz[1] if bins > 1 else 1.0) / 1000.0, exponent)
+    log_f = torch.log(freqs_hz.clamp_min(freqs_hz[1] if bins > 1 else 1.0) / 1000.0)
+    shape = torch.exp(exponent * log_f)  # (R, F)
     shape[:, 0] = 0.0
     # Parseval: mean square over n samples = sum_k w_k |X_k|^2 / n^2, w = 2 except DC and
     # (even n) Nyquist, which appear once.
@@ -188,9 +189,9 @@ def _noise_spectra(seeds: list[int], n_samples: int, sample_rate: int,
     weight[0] = 1.0
     if n_samples % 2 == 0:
         weight[-1] = 1.0
-    power = (draws.square().sum(-1) * shape.square() * weight).sum(-1, keepdim=True)
-    scale = rms.view(-1, 1).float() * n_samples / power.sqrt().clamp_min(1e-30)
-    return torch.view_as_complex(draws) * (shape * scale)  # (R, F)
+    power = torch.einsum("rf,rf->r", draws.square().sum(-1), shape.square() * weight)
+    scale = rms.float() * n_samples / power.sqrt().clamp_min(1e-30)
+    return torch.view_as_complex(draws) * (shape * scale.view(-1, 1))  # (R, F)
 
 
 def filter_response(freqs_hz: Tensor, low_hz: Tensor, high_hz: Tensor, stop: Tensor) -> Tensor:
