@@ -26,6 +26,7 @@ Conventions
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -270,11 +271,19 @@ def inventory() -> list[WorkRef]:
 
 
 def _write_json(path: Path, obj) -> None:
-    """Write JSON atomically (temp file in the same folder, then ``os.replace``)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a cache file atomically (temp file, then ``os.replace``); best effort.
+
+    A cache that cannot be written (read-only home, full disk) only costs speed, so the
+    error is swallowed.
+    """
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(obj))
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(obj))
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def assign_splits(refs: list[WorkRef], seed: int, valid_fraction: float = 0.15,

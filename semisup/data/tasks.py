@@ -52,6 +52,7 @@ __all__ = [
     "StylePlanner",
     "UnlabeledPlanner",
     "works_needed",
+    "tags_weights",
     "split_note_programs",
     "tag_vocabulary",
 ]
@@ -783,8 +784,8 @@ def works_needed(size: SizeConfig, refs: list[WorkRef], splits: dict[str, str], 
     ordered = {k: _order(v, seed, f"{k[0]}-{k[1]}") for k, v in ordered.items()}
     need: Counter = Counter()
 
-    def ask(split: str, collection: str, clips: float) -> None:
-        per_work = _EXCERPTS_PER_WORK[collection] * size.excerpt_multiplier
+    def ask(split: str, collection: str, clips: float, reuse: int = 1) -> None:
+        per_work = _EXCERPTS_PER_WORK[collection] * size.excerpt_multiplier * reuse
         n = math.ceil(1.2 * clips / per_work) + 1
         need[split, collection] = max(need[split, collection], n)
 
@@ -796,7 +797,9 @@ def works_needed(size: SizeConfig, refs: list[WorkRef], splits: dict[str, str], 
             ask(split, collection, size.tags[i] * weights[collection] / total)
         if size.unlabeled[i]:
             for collection in STYLE_CLASSES:
-                ask("train", collection, size.unlabeled[i] / len(STYLE_CLASSES))
+                # unlabeled clips may reuse a work twice as often (nothing is evaluated on
+                # them), which halves the slow-to-parse quartets and madrigals
+                ask("train", collection, size.unlabeled[i] / len(STYLE_CLASSES), reuse=2)
     pools = {(s, c): list(v[:need[s, c]]) for (s, c), v in ordered.items()}
     # key: half the clips per mode; each work gives ~2 clips (several keys, excerpts)
     for i, split in enumerate(SPLITS):
