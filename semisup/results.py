@@ -1,0 +1,128 @@
+"""The paper's effects measured on the embedded benchmark (the README's "Results").
+
+    python -m semisup.results [--steps 1000] [--seeds 0 1 2] [--data-dir data/small]
+
+Executes the notebooks with result-sized parameters into ``papermill_runs/results/`` and
+summarises four effects, each over several seeds, beside the paper's numbers:
+
+- **E1** (Table 3): pitch-supervised semi-supervised vs self-supervised: pitch probe accuracy
+  (expected gain ≥ 10 points) and tags ROC-AUC (expected within 1 point) — ``07_cross_task``;
+- **E2** (Table 2, Figure 2): tags ROC-AUC for p_s = b_s ∈ {0, 0.1, 0.5, 1} — ``04_ablations``;
+- **E3** (Figure 3): ROC-AUC lost from clean audio to severity 4, contrastive models vs the
+  end-to-end baseline — ``05_robustness``;
+- **E4** (Figure 4): kNN pitch-class accuracy, pitch model vs SSL — ``06_tsne``.
+
+Runs are shared between notebooks and resumed, so an interrupted call continues where it
+stopped. The summary goes to ``papermill_runs/results/RESULTS.md`` and to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import pandas as pd
+import papermill
+
+from semisup.paths import repo_path, repo_root
+
+__all__ = ["run_notebooks", "summarise", "main"]
+
+
+def _execute(name: str, out: Path, parameters: dict) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    papermill.execute_notebook(str(repo_root() / "notebooks" / f"{name}.ipynb"), str(out / f"{name}.ipynb"),
+                               parameters=parameters, cwd=str(repo_root()), kernel_name="python3")
+
+
+def run_notebooks(out: Path, data_dir: str, steps: int, seeds: list[int], batch_size: int = 32) -> None:
+    """Execute 07, 06 (per seed), 05 and 04 with shared runs under ``out``."""
+    common = {"data_dir": data_dir, "steps": steps, "batch_size": batch_size, "runs_root": str(out / "runs"),
+              "results_dir": str(out)}
+    _execute("07_cross_task", out, {**common, "labeled_tasks": ["notes:pitch"],
+                                    "probe_tasks": ["notes:pitch", "tags"], "seeds": seeds})
+    for seed in seeds:  # reuses 07's self-supervised and pitch runs
+        _execute("06_tsne", out / f"seed{seed}", {**common, "seed": seed})
+    _execute("05_robustness", out, {**common, "seeds": seeds})
+    _execute("04_ablations", out, {"data_dir": data_dir, "steps": steps, "batch_size": batch_size,
+                                   "seeds": seeds, "sweeps": ["ps_bs"], "probe_tasks": ["tags"],
+                                   "runs_root": str(out / "sweeps")})
+
+
+def _mean_sd(values: pd.Series) -> str:
+    values = 100 * values
+    return f"{values.mean():.1f} ± {values.std(ddof=1):.1f}" if len(values) > 1 else f"{values.mean():.1f}"
+
+
+def summarise(out: Path) -> str:
+    """Compute E1–E4 from the tables the notebooks saved; return a Markdown report."""
+    lines = ["| effect | measure | ours (mean ± sd over seeds, %) | paper (%) | holds? |", "|---|---|---|---|---|"]
+    cross = pd.read_csv(out / "cross_task.csv")
+
+    def score(model, task, metric):
+        rows = cross[(cross["model"] == model) & (cross["task"] == task) & (cross["metric"] == metric)]
+        return rows.set_index("seed")["value"]
+
+    ssl_pitch, semi_pitch = score("self-supervised", "notes:pitch", "accuracy"), score("notes:pitch", "notes:pitch", "accuracy")
+    ssl_tags, semi_tags = score("self-supervised", "tags:tags", "auroc"), score("notes:pitch", "tags:tags", "auroc")
+    pitch_gain = 100 * (semi_pitch - ssl_pitch)
+    tags_change = 100 * (semi_tags - ssl_tags)
+    lines += [
+        (f"| E1 | pitch probe accuracy: SSL → pitch semi-sup | {_mean_sd(ssl_pitch)} → {_mean_sd(semi_pitch)} "
+        f"(gain {pitch_gain.mean():+.1f}) | 36.8 → 79.0 | {'yes' if pitch_gain.mean() >= 10 else 'no'} (≥ +10) |"),
+        (f"| E1 | tags ROC-AUC: SSL → pitch semi-sup | {_mean_sd(ssl_tags)} → {_mean_sd(semi_tags)} "
+        f"(change {tags_change.mean():+.1f}) | 88.4 → 88.3 | {'yes' if abs(tags_change.mean()) <= 1 else 'no'} (within 1) |"),
+    ]
+    sweep = pd.read_csv(out / "sweeps" / "ps_bs" / "results.csv")
+    tags = sweep[(sweep["task"] == "tags:tags") & (sweep["metric"] == "auroc")]
+    by_ps = tags.groupby("ps")["value"]
+    means = by_ps.mean()
+    rising = bool((means.diff().dropna() > 0).all())
+    ours = ", ".join(f"{ps:g}: {_mean_sd(v)}" for ps, v in by_ps)
+    lines.append(f"| E2 | tags ROC-AUC at p_s = b_s | {ours} | 0: 88.8, 0.1: 89.5, 0.5: 89.7, 1: 90.3 | "
+                 f"{'yes' if rising else 'no'} (rises at every step) |")
+    robust = pd.read_csv(out / "robustness.csv")
+    robust = robust[(robust["metric"] == "auroc") & robust["severity"].notna()]
+    worst = robust["severity"].max()
+    per_seed = robust.pivot_table(index=["model", "seed"], columns="severity", values="value")
+    drop = 100 * (per_seed[0.0] - per_seed[worst])
+    drops = drop.groupby("model")
+    e2e = drops.mean()["end-to-end"]
+    contrastive = drops.mean().drop("end-to-end")
+    ours = ", ".join(f"{m}: {d.mean():.1f} ± {d.std(ddof=1):.1f}" if len(d) > 1 else f"{m}: {d.mean():.1f}" for m, d in drops)
+    lines.append(f"| E3 | ROC-AUC drop, clean → severity {worst:g} (points) | {ours} | contrastive < end-to-end "
+                 f"(Figure 3) | {'yes' if (contrastive < e2e).all() else 'no'} |")
+    knn = pd.concat([pd.read_csv(p) for p in sorted(out.glob("knn_seed*.csv"))], ignore_index=True)
+    by_model = knn.groupby("model")["knn_pitch_class_accuracy"]
+    ssl_knn, pitch_knn = by_model.get_group("self-supervised"), by_model.get_group("semi-supervised (pitch)")
+    lines.append(f"| E4 | kNN pitch-class accuracy: SSL → pitch semi-sup | {_mean_sd(ssl_knn)} → {_mean_sd(pitch_knn)} | "
+                 f"(t-SNE, Figure 4) | {'yes' if pitch_knn.mean() > ssl_knn.mean() else 'no'} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """CLI: run the notebooks, then print and save the summary."""
+    parser = argparse.ArgumentParser(prog="python -m semisup.results", description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--data-dir", default="data/small")
+    parser.add_argument("--out", default="papermill_runs/results")
+    parser.add_argument("--summarise-only", action="store_true")
+    args = parser.parse_args(argv)
+    out = repo_path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    if not args.summarise_only:
+        run_notebooks(out, str(repo_path(args.data_dir)), args.steps, args.seeds, args.batch_size)
+    report = summarise(out)
+    minutes = (time.perf_counter() - start) / 60
+    text = (f"{report}\n\nsmall data, encoder `small`, {args.steps} steps × batch {args.batch_size}, "
+            f"seeds {args.seeds}; `python -m semisup.results --steps {args.steps}` ({minutes:.0f} min here)\n")
+    (out / "RESULTS.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
