@@ -23,7 +23,7 @@ from semisup.paths import repo_path, repo_root
 from semisup.probe import headline
 from semisup.sweep import aggregate, run_sweep
 
-TASKS = ["notes:pitch", "notes:instrument", "key", "tags", "style"]
+TASKS = ["notes:pitch", "notes:family", "key", "tags", "style"]
 
 
 def demo_grid(steps: int, data_dir: str) -> dict:

@@ -39,6 +39,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from semisup.data.keys import KEY_CLASSES as _KEY_NAMES
+from semisup.data.keys import TONICS
+
 __all__ = [
     "AudioDataset",
     "DatasetError",
@@ -57,8 +60,7 @@ _SPLIT_NAMES = {
     "valid": "valid", "val": "valid", "validation": "valid",
     "test": "test", "testing": "test",
 }
-_FLAT_TONICS = ["C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B"]
-KEY_CLASSES = [f"{t} major" for t in _FLAT_TONICS] + [f"{t} minor" for t in _FLAT_TONICS]
+KEY_CLASSES = list(_KEY_NAMES)  # the 24 mir_eval key names with flats, majors first
 
 
 class DatasetError(ValueError):
@@ -379,7 +381,7 @@ def normalize_key(text: str) -> str | None:
     pitch = _PITCH_CLASS[letter.lower()] + {"#": 1, "\u266f": 1, "b": -1, "\u266d": -1}.get(
         accidental, 0)
     mode = "major" if mode.lower().startswith("maj") else "minor"
-    return f"{_FLAT_TONICS[pitch % 12]} {mode}"
+    return f"{TONICS[pitch % 12]} {mode}"
 
 
 # ---------------------------------------------------------------------------------------------
