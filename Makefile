@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 KERNEL := semisup
 QUIET_PIP := 2>&1 | { grep -v "is ignored" || true; }
 
-.PHONY: demo test lint bench venv clean-venv
+.PHONY: demo test lint bench results venv clean-venv
 
 venv: $(STAMP)
 
@@ -36,6 +36,15 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_loss.py
+	$(PY) benchmarks/bench_augment.py
+	$(PY) -m semisup.data.build --size small --out data/small
+	$(PY) benchmarks/bench_data.py
+	$(PY) benchmarks/bench_train.py
+
+# The README's Results table (E1-E4): ~2 h on 2 cores; resumable.
+results: $(STAMP)
+	$(PY) -m semisup.data.build --size small --out data/small
+	$(PY) -m semisup.results
 
 clean-venv:
 	rm -rf $(VENV)
