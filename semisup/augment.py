@@ -472,7 +472,7 @@ def delay(x: Tensor, sample_rate: int, delay_ms, volume, repeats, attenuation) -
         for i in range(1, count):
             if i * shift >= length:
                 break
-            wet[b, :, i * shift:] += factor**i * x[b, :, :length - i * shift]
+            wet[b, :, i * shift:].add_(x[b, :, :length - i * shift], alpha=factor**i)
     return (x + volume.to(x.dtype).view(-1, 1, 1) * wet) / 2
 
 

@@ -314,5 +314,5 @@ def _envelope(n_s: list[int], hop: int, length: int, device: torch.device,
     output sample is covered by all its frames (see the margin in :func:`_shift_rows`), so
     the sum is periodic with period ``hop``: one ``hop``-long pattern per row, tiled.
     """
-    patterns = torch.stack([_envelope_pattern(size, hop) for size in n_s])
-    return patterns.repeat(1, math.ceil(length / hop))[:, :length].to(device, dtype)
+    patterns = torch.stack([_envelope_pattern(size, hop) for size in n_s]).to(device, dtype)
+    return patterns.repeat(1, math.ceil(length / hop))[:, :length]  # (B', L)
