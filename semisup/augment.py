@@ -43,6 +43,8 @@ from torch_audiomentations.utils.mel_scale import (
     convert_mels_to_frequencies,
 )
 
+from semisup.checks import check_audio as _check_audio
+from semisup.checks import check_sample_rate as _check_sample_rate
 from semisup.pitch import pitch_shift
 
 __all__ = [
@@ -81,26 +83,6 @@ FILTER_PAD_SECONDS = 0.05
 
 
 # --------------------------------------------------------------------------- validation
-
-
-def _check_audio(x: Tensor, name: str = "x") -> None:
-    """Raise if ``x`` is not float mono audio ``[B, 1, L]``."""
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-    if x.dim() != 3 or x.shape[1] != 1:
-        raise ValueError(
-            f"{name} must be mono audio [B, 1, L], got shape {tuple(x.shape)}; pass a [B, L] "
-            f"batch as {name}.unsqueeze(1) and [B, V, L] views as {name}.reshape(B * V, 1, L)"
-        )
-    if not x.dtype.is_floating_point:
-        raise ValueError(f"{name} must be a float tensor, got dtype {x.dtype}; use {name}.float()")
-
-
-def _check_sample_rate(sample_rate) -> int:
-    """Return ``sample_rate`` if it is a positive int, else raise ValueError."""
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or sample_rate <= 0:
-        raise ValueError(f"sample_rate must be a positive int in Hz, got {sample_rate!r}")
-    return sample_rate
 
 
 def _per_example(value, x: Tensor, name: str, dtype: torch.dtype | None = None) -> Tensor:

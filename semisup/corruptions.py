@@ -48,7 +48,8 @@ import torch
 import torchaudio
 from torch import Tensor
 
-from semisup.augment import _check_audio, _check_sample_rate
+from semisup.checks import check_audio as _check_audio
+from semisup.checks import check_sample_rate as _check_sample_rate
 
 __all__ = ["CORRUPTIONS", "corrupt", "SPLICE_SPANS", "SPLICE_MAX_MS", "STRETCH_MAX"]
 

@@ -42,6 +42,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from semisup.checks import check_audio, check_sample_rate
+
 __all__ = ["pitch_shift", "realised_semitones", "default_n_fft", "MAX_SEMITONES"]
 
 #: Frames per window length: hop = n_fft // OVERLAP (341 samples at 22.05 kHz). With
@@ -118,17 +120,8 @@ def realised_semitones(semitones: Tensor | float, sample_rate: int,
 
 def _check(x: Tensor, sample_rate: int, semitones, n_fft: int | None) -> tuple[Tensor, int]:
     """Validate the arguments of :func:`pitch_shift`; return ``semitones`` as ``[B]``."""
-    if not isinstance(x, Tensor):
-        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
-    if x.dim() != 3 or x.shape[1] != 1:
-        raise ValueError(
-            f"x must be mono audio [B, 1, L], got shape {tuple(x.shape)}; pass a [B, L] "
-            f"batch as x.unsqueeze(1) and [B, V, L] views as x.reshape(B * V, 1, L)"
-        )
-    if not x.dtype.is_floating_point:
-        raise ValueError(f"x must be a float tensor, got dtype {x.dtype}; use x.float()")
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or sample_rate <= 0:
-        raise ValueError(f"sample_rate must be a positive int in Hz, got {sample_rate!r}")
+    check_audio(x)
+    check_sample_rate(sample_rate)
     semitones = torch.as_tensor(semitones, dtype=torch.float64).reshape(-1)
     if semitones.numel() == 1:
         semitones = semitones.expand(x.shape[0])
