@@ -588,21 +588,21 @@ class _MixturePlanner(_Planner):
         return round(CLIP_SECONDS * self.sample_rate)
 
 
-class StylePlanner(_MixturePlanner):
-    """GTZAN-like: balanced classes, slot ``j`` of a split plays collection ``j mod 9``."""
+class _OrchestratedPlanner(_MixturePlanner):
+    """Orchestrated excerpts of a slot's collection, labelled by :meth:`labels` (style, tags)."""
 
-    task = "style"
+    def slot(self, index: int) -> tuple[str, int]:  # pragma: no cover - subclasses define it
+        raise NotImplementedError
 
-    def __init__(self, size: SizeConfig, seed: int, sample_rate: int, pools) -> None:
-        counts = tuple(n * len(STYLE_CLASSES) for n in size.style_per_class)
-        super().__init__(counts, seed, sample_rate, pools)
+    def labels(self, collection: str, work: Work, mix) -> dict[str, str]:  # pragma: no cover
+        raise NotImplementedError
 
     def candidate(self, index: int, attempt: int) -> ClipSpec | None:
         """Plan attempt ``attempt`` of slot ``index`` (None: no usable excerpt)."""
-        split, ordinal = self.splits[index], self.ordinal[index]
-        collection = STYLE_CLASSES[ordinal % len(STYLE_CLASSES)]
+        split = self.splits[index]
+        collection, ordinal = self.slot(index)
         rng = self.rng(index, attempt)
-        work = self._pick(split, collection, ordinal // len(STYLE_CLASSES), attempt, rng)
+        work = self._pick(split, collection, ordinal, attempt, rng)
         if work is None:
             return None
         mix = _mixture(work, rng, palette_probability=0.75,
@@ -611,10 +611,29 @@ class StylePlanner(_MixturePlanner):
         if mix is None:
             return None
         return ClipSpec(self.clip_id(index), split, mix.tracks, self.n_samples(), None,
-                        {"style": collection}, _mixture_meta(work, mix))
+                        self.labels(collection, work, mix), _mixture_meta(work, mix))
 
 
-class TagsPlanner(_MixturePlanner):
+class StylePlanner(_OrchestratedPlanner):
+    """GTZAN-like: balanced classes, slot ``j`` of a split plays collection ``j mod 9``."""
+
+    task = "style"
+
+    def __init__(self, size: SizeConfig, seed: int, sample_rate: int, pools) -> None:
+        counts = tuple(n * len(STYLE_CLASSES) for n in size.style_per_class)
+        super().__init__(counts, seed, sample_rate, pools)
+
+    def slot(self, index: int) -> tuple[str, int]:
+        """Return the collection of slot ``index`` and its ordinal among that collection's slots."""
+        ordinal = self.ordinal[index]
+        return STYLE_CLASSES[ordinal % len(STYLE_CLASSES)], ordinal // len(STYLE_CLASSES)
+
+    def labels(self, collection: str, work: Work, mix) -> dict[str, str]:
+        """Label a planned excerpt with its collection."""
+        return {"style": collection}
+
+
+class TagsPlanner(_OrchestratedPlanner):
     """MagnaTagATune-like multi-label excerpts.
 
     Collections are drawn with weights ~ (number of groups) ** (1/4) (:func:`tags_weights`),
@@ -639,20 +658,13 @@ class TagsPlanner(_MixturePlanner):
             self.work_ordinal.append(seen[split, name])
             seen[split, name] += 1
 
-    def candidate(self, index: int, attempt: int) -> ClipSpec | None:
-        """Plan attempt ``attempt`` of slot ``index`` (None: no usable excerpt)."""
-        split, collection = self.splits[index], self.collection[index]
-        rng = self.rng(index, attempt)
-        work = self._pick(split, collection, self.work_ordinal[index], attempt, rng)
-        if work is None:
-            return None
-        mix = _mixture(work, rng, palette_probability=0.75,
-                       drum_probability=COLLECTIONS[collection].drum_probability,
-                       drone_probability=0.4)
-        if mix is None:
-            return None
-        return ClipSpec(self.clip_id(index), split, mix.tracks, self.n_samples(), None,
-                        {"tags": "|".join(_mixture_tags(work, mix))}, _mixture_meta(work, mix))
+    def slot(self, index: int) -> tuple[str, int]:
+        """Return the collection of slot ``index`` and its ordinal among that collection's slots."""
+        return self.collection[index], self.work_ordinal[index]
+
+    def labels(self, collection: str, work: Work, mix) -> dict[str, str]:
+        """Label a planned excerpt with the tags read off its rendered parts."""
+        return {"tags": "|".join(_mixture_tags(work, mix))}
 
 
 class UnlabeledPlanner(_MixturePlanner):
