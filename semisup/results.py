@@ -66,6 +66,7 @@ def summarise(out: Path) -> str:
 
     ssl_pitch, semi_pitch = score("self-supervised", "notes:pitch", "accuracy"), score("notes:pitch", "notes:pitch", "accuracy")
     ssl_tags, semi_tags = score("self-supervised", "tags:tags", "auroc"), score("notes:pitch", "tags:tags", "auroc")
+    control_pitch = score("self-supervised, no pitch shift", "notes:pitch", "accuracy")
     pitch_gain = 100 * (semi_pitch - ssl_pitch)
     tags_change = 100 * (semi_tags - ssl_tags)
     lines += [
@@ -74,6 +75,9 @@ def summarise(out: Path) -> str:
         (f"| E1 | tags ROC-AUC: SSL → pitch semi-sup | {_mean_sd(ssl_tags)} → {_mean_sd(semi_tags)} "
         f"(change {tags_change.mean():+.1f}) | 88.4 → 88.3 | {'yes' if abs(tags_change.mean()) <= 1 else 'no'} (within 1) |"),
     ]
+    if len(control_pitch):
+        lines.append(f"| E1 control | pitch probe accuracy, SSL without pitch shifting | {_mean_sd(control_pitch)} | "
+                     f"— | labels add {100 * (semi_pitch - control_pitch).mean():+.1f} over it |")
     sweep = pd.read_csv(out / "sweeps" / "ps_bs" / "results.csv")
     tags = sweep[(sweep["task"] == "tags:tags") & (sweep["metric"] == "auroc")]
     by_ps = tags.groupby("ps")["value"]
