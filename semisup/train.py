@@ -386,7 +386,7 @@ def train(config: TrainConfig) -> Path:
             sampler_states = _gather_objects({"next_batch": done}, world)
             if is_main:
                 _write_metrics(run_dir / METRICS, rows, keep_before=start if first_write else None)
-                first_write, rows = False, []
+                _log_tensorboard(run_dir, rows)
                 unwrapped = model.module if world > 1 else model
                 state = {
                     "step": done,
@@ -397,7 +397,7 @@ def train(config: TrainConfig) -> Path:
                     "config": asdict(config),
                 }
                 _atomic_write(checkpoint_path, lambda tmp, s=state: torch.save(s, tmp))
-                _log_tensorboard(run_dir, done, loss_value)
+            first_write, rows = False, []  # every rank: logged rows are not kept
     progress.close()
     if world > 1:
         dist.barrier()
@@ -418,14 +418,17 @@ def _supervised_loss(logits, labels, task_type: str):
     return nn.functional.cross_entropy(logits, labels.long())
 
 
-def _log_tensorboard(run_dir: Path, step: int, loss: float) -> None:
-    """Mirror the loss to TensorBoard when it is installed (optional)."""
+def _log_tensorboard(run_dir: Path, rows: list[dict]) -> None:
+    """Mirror the per-step metrics rows to TensorBoard when it is installed (optional)."""
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:
         return
     with SummaryWriter(run_dir / "tensorboard") as writer:
-        writer.add_scalar("loss", loss, step)
+        for row in rows:
+            for name, value in row.items():
+                if name != "step" and math.isfinite(value):
+                    writer.add_scalar(name, value, row["step"])
 
 
 def load_encoder(run_dir: str | os.PathLike, device: str | torch.device = "cpu") -> nn.Module:

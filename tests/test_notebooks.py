@@ -8,6 +8,7 @@ notebooks keep their literal, laptop-sized defaults; nbval then executes the cop
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -75,3 +76,35 @@ def test_notebooks_run_under_nbval(tiny_data, tmp_path):
     assert knn["knn_pitch_class_accuracy"].between(0, 1).all() and len(knn) == 2
     cross = pd.read_csv(tmp_path / "results" / "cross_task.csv")
     assert set(cross["model"]) == {"self-supervised", "self-supervised, no pitch shift", "notes:pitch", "tags"}
+
+
+@pytest.mark.slow
+def test_the_readme_user_command_works_as_typed(tmp_path):
+    """``papermill notebooks/02_pretrain.ipynb out.ipynb -p ps 0.1`` on the default data.
+
+    Builds ``data/small`` when it is missing (the same no-op-if-built step as ``make demo``),
+    runs the command from the repository root and from ``notebooks/`` with a small ``steps``
+    override, and removes the run directory it created.
+    """
+    import shutil
+
+    from semisup.data.build import build
+    from semisup.train import TrainConfig, default_run_dir
+
+    build("small", ROOT / "data" / "small", seed=0, progress=False)
+    config = TrainConfig(ps=0.1, steps=2, data_dir=str(ROOT / "data" / "small"))
+    run = ROOT / default_run_dir(config)
+    existed = run.exists()
+    try:
+        for cwd, notebook in ((ROOT, "notebooks/02_pretrain.ipynb"), (ROOT / "notebooks", "02_pretrain.ipynb")):
+            out = tmp_path / f"out-{cwd.name}.ipynb"
+            subprocess.run([str(Path(sys.executable).parent / "papermill"), notebook, str(out), "-p", "ps", "0.1",
+                            "-p", "steps", "2"], cwd=cwd, check=True, capture_output=True)
+            assert out.exists()
+        metrics = pd.read_csv(run / "metrics.csv")
+        assert list(metrics["step"]) == [0, 1] and metrics["loss"].between(0, 20).all()
+        assert (metrics["labeled_fraction"] == 0.5).all()
+        assert json.loads((run / "config.json").read_text())["ps"] == 0.1
+    finally:
+        if not existed:
+            shutil.rmtree(run, ignore_errors=True)
