@@ -108,3 +108,10 @@ def test_the_readme_user_command_works_as_typed(tmp_path):
     finally:
         if not existed:
             shutil.rmtree(run, ignore_errors=True)
+
+
+def test_bad_parameter_fails_in_the_validation_cell_naming_it(tmp_path):
+    with pytest.raises(papermill.PapermillExecutionError, match="ps=1.5") as error:
+        papermill.execute_notebook(str(ROOT / "notebooks" / "02_pretrain.ipynb"), str(tmp_path / "out.ipynb"),
+                                   parameters={"ps": 1.5, "data_dir": str(tmp_path)}, progress_bar=False)
+    assert error.value.exec_count <= 3  # parameters, injected parameters, validation

@@ -41,6 +41,11 @@ def test_ssl_and_semi_supervised_runs_log_and_reload(tiny_data, tmp_path):
         assert encoder(torch.zeros(1, encoder.crop_samples)).shape == (1, 512)
     ssl = pd.read_csv(tmp_path / "ssl" / "metrics.csv")
     assert ssl["s_sl"].isna().all()  # no labeled block in SSL batches
+    from semisup.probe import probe_run
+
+    scores = probe_run(tmp_path / "semi", tiny_data, ["notes:pitch", "tags"], max_epochs=2, progress=False)
+    assert set(scores["task"]) == {"notes:pitch", "tags:tags"}
+    assert scores[scores["metric"].isin(["accuracy", "auroc"])]["value"].between(0, 1).all()
 
 
 def test_supervised_baseline_trains(tiny_data, tmp_path):
