@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 import yaml
+
+from semisup.paths import atomic_write, repo_path
 
 __all__ = ["as_list", "save_table"]
 
@@ -37,12 +38,4 @@ def save_table(table: pd.DataFrame, results_dir: str | os.PathLike, name: str) -
     """Write ``table`` to ``<results_dir>/<name>`` atomically; do nothing when ``results_dir`` is empty."""
     if not results_dir:
         return None
-    from semisup.paths import repo_path
-
-    folder = repo_path(results_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
-    os.close(fd)
-    table.to_csv(tmp, index=False)
-    os.replace(tmp, folder / name)
-    return folder / name
+    return atomic_write(repo_path(results_dir) / name, lambda tmp: table.to_csv(tmp, index=False))

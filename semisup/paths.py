@@ -9,9 +9,11 @@ against the repository root, found by walking up from the working directory.
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["repo_root", "repo_path"]
+__all__ = ["repo_root", "repo_path", "atomic_write"]
 
 
 def repo_root(start: str | os.PathLike | None = None) -> Path:
@@ -31,3 +33,22 @@ def repo_path(path: str | os.PathLike) -> Path:
     """Return ``path`` itself if absolute, else ``repo_root() / path``."""
     path = Path(path).expanduser()
     return path if path.is_absolute() else repo_root() / path
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> Path:
+    """Write ``path`` through ``write(tmp_path)``, then rename: readers never see a partial file.
+
+    The temporary file sits beside ``path`` (same filesystem, so the rename is atomic) and is
+    removed if ``write`` raises.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path

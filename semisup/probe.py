@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import io
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -35,6 +33,7 @@ from tqdm.auto import tqdm
 
 from semisup.data.audio import read_crops
 from semisup.metrics import evaluate
+from semisup.paths import atomic_write
 
 __all__ = [
     "ProbeConfig",
@@ -109,15 +108,6 @@ def weights_hash(module: nn.Module) -> str:
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
     return digest.hexdigest()[:16]
-
-
-def _atomic_save_npz(path: Path, **arrays) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-", delete=False) as tmp:
-        tmp.write(buffer.getvalue())
-    os.replace(tmp.name, path)
 
 
 @torch.no_grad()
@@ -205,7 +195,11 @@ def extract_embeddings(
     encoder.train(was_training)
     embeddings = torch.stack([s / n for s, n in zip(sums, counts, strict=True)]).numpy().astype(np.float32)  # [N, D]
     if cache_path is not None:
-        _atomic_save_npz(cache_path, embeddings=embeddings)
+        def save(tmp: str) -> None:
+            with open(tmp, "wb") as f:  # a file object, so numpy does not append ".npz" to the name
+                np.savez(f, embeddings=embeddings)
+
+        atomic_write(cache_path, save)
     return embeddings
 
 
@@ -400,10 +394,7 @@ def append_results(csv_path: str | os.PathLike, rows: list[dict]) -> pd.DataFram
     csv_path = Path(csv_path)
     new = pd.DataFrame(rows)
     table = pd.concat([pd.read_csv(csv_path), new], ignore_index=True) if csv_path.exists() else new
-    csv_path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=csv_path.parent, prefix=".tmp-", suffix=".csv", delete=False) as tmp:
-        table.to_csv(tmp.name, index=False)
-    os.replace(tmp.name, csv_path)
+    atomic_write(csv_path, lambda tmp: table.to_csv(tmp, index=False))
     return table
 
 

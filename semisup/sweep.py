@@ -33,13 +33,12 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
-from semisup.paths import repo_path, repo_root
+from semisup.paths import atomic_write, repo_path, repo_root
 
 __all__ = ["load_grid", "expand_grid", "run_sweep", "aggregate", "main"]
 
@@ -101,10 +100,7 @@ def _provenance(params: dict) -> dict:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=2, default=str)
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(data, indent=2, default=str)))
 
 
 def run_sweep(spec: str | os.PathLike | dict, root: str | os.PathLike | None = None, progress: bool = True,
@@ -162,10 +158,7 @@ def aggregate(sweep_dir: str | os.PathLike, out: str | os.PathLike | None = None
         raise FileNotFoundError(f"no run under {sweep_dir} has a probe_results.csv yet: run the sweep first")
     result = pd.concat(tables, ignore_index=True)
     out = Path(out) if out else sweep_dir / "results.csv"
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".results.")
-    os.close(fd)
-    result.to_csv(tmp, index=False)
-    os.replace(tmp, out)
+    atomic_write(out, lambda tmp: result.to_csv(tmp, index=False))
     return result
 
 

@@ -29,7 +29,6 @@ import json
 import math
 import os
 import random
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -45,6 +44,7 @@ from semisup.data.datasets import load_dataset
 from semisup.data.sampler import SemiSupervisedSampler
 from semisup.encoders import ENCODER_CONFIGS, ContrastiveModel, build_encoder
 from semisup.loss import SemiSupConLoss, contrastive_sparsity, contrastive_target
+from semisup.paths import atomic_write
 
 __all__ = [
     "TrainConfig",
@@ -126,19 +126,6 @@ class TrainConfig:
             fail("device", "must be 'auto', 'cpu' or 'cuda[:i]'")
         if self.num_workers < 0 or self.sample_rate < 0 or self.crop_samples < 0:
             fail("num_workers" if self.num_workers < 0 else "sample_rate" if self.sample_rate < 0 else "crop_samples", "must be >= 0")
-
-
-def _atomic_write(path: Path, write) -> None:
-    """Write through ``write(tmp_path)`` then rename: readers never see a partial file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def load_config(run_dir: str | os.PathLike) -> TrainConfig:
@@ -224,7 +211,7 @@ def _prepare_run_dir(config: TrainConfig, is_main: bool) -> Path:
                 f"use a new --run-dir or delete the old one"
             )
     if is_main:
-        _atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(asdict(config), indent=2)))
+        atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(asdict(config), indent=2)))
     return run_dir
 
 
@@ -236,7 +223,7 @@ def _write_metrics(path: Path, rows: list[dict], keep_before: int | None = None)
     if keep_before is not None and len(old):
         old = old[old["step"] < keep_before]
     table = pd.concat([old, pd.DataFrame(rows)], ignore_index=True)
-    _atomic_write(path, lambda tmp: table.to_csv(tmp, index=False))
+    atomic_write(path, lambda tmp: table.to_csv(tmp, index=False))
 
 
 def input_format(config: TrainConfig) -> tuple[int, int]:
@@ -396,7 +383,7 @@ def train(config: TrainConfig) -> Path:
                     "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()},
                     "config": asdict(config),
                 }
-                _atomic_write(checkpoint_path, lambda tmp, s=state: torch.save(s, tmp))
+                atomic_write(checkpoint_path, lambda tmp, s=state: torch.save(s, tmp))
             first_write, rows = False, []  # every rank: logged rows are not kept
     progress.close()
     if world > 1:

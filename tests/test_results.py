@@ -3,7 +3,7 @@ import pandas as pd
 from semisup.results import summarise
 
 
-def test_summary_computes_the_four_effects(tmp_path):
+def _write_tables(tmp_path, tags_by_ps):
     rows = []
     for seed, (ssl_pitch, semi_pitch) in enumerate([(0.30, 0.50), (0.32, 0.52)]):
         rows += [
@@ -15,18 +15,27 @@ def test_summary_computes_the_four_effects(tmp_path):
     pd.DataFrame(rows).to_csv(tmp_path / "cross_task.csv", index=False)
     sweep = tmp_path / "sweeps" / "ps_bs"
     sweep.mkdir(parents=True)
-    pd.DataFrame([{"task": "tags:tags", "metric": "auroc", "ps": ps, "value": 0.7 + ps / 10, "seed": 0}
-                  for ps in (0, 0.1, 0.5, 1)]).to_csv(sweep / "results.csv", index=False)
+    pd.DataFrame([{"task": "tags:tags", "metric": "auroc", "ps": ps, "value": value, "seed": 0}
+                  for ps, value in tags_by_ps.items()]).to_csv(sweep / "results.csv", index=False)
     robust = [{"model": m, "seed": 0, "metric": "auroc", "severity": s, "value": v}
               for m, clean, worst in (("self-supervised", 0.8, 0.75), ("end-to-end", 0.8, 0.6))
               for s, v in ((0.0, clean), (4.0, worst))]
     pd.DataFrame(robust).to_csv(tmp_path / "robustness.csv", index=False)
     pd.DataFrame({"model": ["self-supervised", "semi-supervised (pitch)"], "knn_pitch_class_accuracy": [0.2, 0.4],
                   "seed": 0, "k": 5}).to_csv(tmp_path / "knn_seed0.csv", index=False)
-    report = summarise(tmp_path)
-    lines = report.splitlines()
+
+
+def test_summary_computes_the_four_effects(tmp_path):
+    _write_tables(tmp_path, {ps: 0.7 + ps / 10 for ps in (0, 0.1, 0.5, 1)})
+    lines = summarise(tmp_path).splitlines()
     assert "31.0 ± 1.4 → 51.0 ± 1.4 (gain +20.0)" in lines[2] and lines[2].endswith("yes (≥ +10) |")
     assert "(change -0.5)" in lines[3] and "yes (within 1)" in lines[3]
     assert lines[4].endswith("| yes (rises at every step) |")
     assert "end-to-end: 20.0" in lines[5] and "self-supervised: 5.0" in lines[5] and lines[5].endswith("| yes |")
     assert "20.0 → 40.0" in lines[6]
+
+
+def test_summary_names_the_step_where_e2_falls(tmp_path):
+    _write_tables(tmp_path, {0: 0.775, 0.1: 0.772, 0.5: 0.779, 1: 0.789})
+    e2 = summarise(tmp_path).splitlines()[4]
+    assert e2.endswith("| no: 0 → 1 +1.4, but falls at 0 → 0.1 (-0.3) |")

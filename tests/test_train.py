@@ -10,9 +10,9 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
+from semisup.paths import atomic_write
 from semisup.train import (
     TrainConfig,
-    _atomic_write,
     _build_model,
     _step_generator,
     build_parser,
@@ -83,7 +83,7 @@ def test_atomic_write_keeps_previous_file_on_failure(tmp_path):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        _atomic_write(path, crash)
+        atomic_write(path, crash)
     assert path.read_text() == "previous"
     assert os.listdir(tmp_path) == ["checkpoint.pt"]
 

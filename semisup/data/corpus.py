@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from semisup.paths import atomic_write
+
 __all__ = [
     "Collection",
     "COLLECTIONS",
@@ -271,19 +273,13 @@ def inventory() -> list[WorkRef]:
 
 
 def _write_json(path: Path, obj) -> None:
-    """Write a cache file atomically (temp file, then ``os.replace``); best effort.
+    """Write a cache file atomically; best effort.
 
     A cache that cannot be written (read-only home, full disk) only costs speed, so the
     error is swallowed.
     """
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(obj))
-        os.replace(tmp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(obj)))
 
 
 def assign_splits(refs: list[WorkRef], seed: int, valid_fraction: float = 0.15,
