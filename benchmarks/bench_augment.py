@@ -42,23 +42,17 @@ from torch_pitch_shift import pitch_shift as library_pitch_shift
 
 from semisup.augment import AugmentationChain, ChainParameters
 from semisup.pitch import pitch_shift, realised_semitones
+from semisup.signals import (
+    edge_click_db,
+    harmonic_tone,
+    log_spectral_distance_db,
+    loudness_change_db,
+    partial_frequency,
+    synthetic_music,
+)
 
 SR = 22050
 STAGES = ("gain", "polarity", "noise", "filter", "pitch", "delay")
-
-
-def synthetic_music(batch, length, seed=0):
-    """Notes (8 harmonics, exponential decay) every 200 ms plus noise bursts, [B, 1, L]."""
-    g = torch.Generator().manual_seed(seed)
-    t = torch.arange(length) / SR
-    out = torch.zeros(batch, length)
-    for start in range(0, length, SR // 5):
-        f0 = 110 * 2 ** (torch.randint(0, 36, (batch, 1), generator=g) / 12)
-        env = torch.exp(-(t - start / SR).clamp_min(0) / 0.3) * (t >= start / SR)
-        out += env * sum(0.6**k * torch.sin(2 * math.pi * f0 * (k + 1) * t) for k in range(8))
-        burst = slice(start, min(length, start + SR // 50))
-        out[:, burst] += 0.1 * torch.randn(batch, burst.stop - start, generator=g)
-    return (0.5 * out / out.abs().amax(-1, keepdim=True)).unsqueeze(1)
 
 
 def baseline_chain():
@@ -87,41 +81,6 @@ def timed(fn):
     return time.perf_counter() - start
 
 
-def tone(f0, length):
-    """Harmonic tone [1, 1, L]: 5 partials with amplitudes 0.5**k."""
-    t = torch.arange(length, dtype=torch.float64) / SR
-    y = sum(0.5**k * torch.sin(2 * math.pi * f0 * (k + 1) * t + k) for k in range(5))
-    return (0.3 * y).float().view(1, 1, -1)
-
-
-def peak_hz(y, near_hz):
-    """Frequency of the strongest partial within ±6 % of near_hz (zero-padded FFT, parabola)."""
-    y = y.double().flatten()[len(y.flatten()) // 8: -len(y.flatten()) // 8]
-    n = 1 << 21
-    spec = torch.fft.rfft(y * torch.hann_window(len(y), dtype=torch.float64), n=n).abs()
-    lo, hi = int(near_hz * 0.94 * n / SR), int(near_hz * 1.06 * n / SR)
-    k = lo + int(spec[lo:hi].argmax())
-    a, b, c = spec[k - 1].log(), spec[k].log(), spec[k + 1].log()
-    return (k + 0.5 * (a - c) / (a - 2 * b + c)).item() * SR / n
-
-
-def edge_excess_db(y, edge=220):
-    """Third-difference energy of the first/last 10 ms over the interior's, in dB (max)."""
-    d = y.double().flatten().diff(n=3)
-    inner = d[edge:-edge].pow(2).mean().sqrt()
-    return max(20 * math.log10(part.pow(2).mean().sqrt() / inner)
-               for part in (d[:edge], d[-edge:]))
-
-
-def log_spectral_distance_db(a, b):
-    """RMS over bins of the dB difference of two magnitude spectrograms, mean over frames."""
-    window = torch.hann_window(1024, dtype=torch.float64).float()
-    spec = [torch.stft(v.reshape(-1, v.shape[-1]), 1024, 256, window=window,
-                       return_complex=True).abs() for v in (a, b)]
-    floor = spec[0].amax() * 1e-4  # -80 dB
-    return (20 * torch.log10((spec[0] + floor) / (spec[1] + floor))).pow(2).mean(1).sqrt().mean()
-
-
 def quality(length):
     """Print pitch-shift quality figures for ours and the library's shifter."""
     from fractions import Fraction
@@ -131,26 +90,25 @@ def quality(length):
         "torch_pitch_shift": lambda x, st: library_pitch_shift(
             x, Fraction(2 ** (st / 12)).limit_denominator(100), SR),
     }
-    music = synthetic_music(8, length, seed=1)
+    music = synthetic_music(8, length, SR, seed=1)
     print("pitch-shift quality: 220 Hz harmonic tone (error, loudness, edges) and synthetic "
           "music (up and back down, log-spectral distance)")
     for name, shift in shifters.items():
         for st in (-4.0, -1.0, 2.5, 4.0):
-            x = tone(220.0, length)
+            x = harmonic_tone(220.0, length, SR)
             y = shift(x, st)
             ratio = (2 ** (realised_semitones(st, SR).item() / 12) if name == "ours"
                      else float(Fraction(2 ** (st / 12)).limit_denominator(100)))
-            measured = peak_hz(y, 220 * ratio)
+            measured = partial_frequency(y, SR, 220 * ratio)
             applied = 1200 * math.log2(measured / (220 * ratio))
             requested = 1200 * math.log2(measured / (220 * 2 ** (st / 12)))
-            loud = 20 * math.log10(y.pow(2).mean().sqrt() / x.pow(2).mean().sqrt())
+            loud = loudness_change_db(x, y)
             back = shift(shift(music, st), -st)
-            music_loud = 20 * math.log10(shift(music, st).pow(2).mean().sqrt()
-                                         / music.pow(2).mean().sqrt())
+            music_loud = loudness_change_db(music, shift(music, st))
             print(f"  {name:17s} {st:+5.1f} st: pitch error {requested:+5.2f} cents "
                   f"({applied:+5.2f} vs the ratio applied),"
                   f" tone loudness {loud:+5.2f} dB, music loudness {music_loud:+5.2f} dB, "
-                  f"edge HF excess {edge_excess_db(y):+5.1f} dB, round-trip LSD "
+                  f"edge HF excess {edge_click_db(y, 220).max():+5.1f} dB, round-trip LSD "
                   f"{log_spectral_distance_db(music, back):5.2f} dB")
 
 
@@ -168,7 +126,7 @@ def main():
     warnings.filterwarnings("ignore", module="torch_audiomentations")
     torch.manual_seed(0)
     random.seed(0)
-    x = synthetic_music(args.batch, args.samples)
+    x = synthetic_music(args.batch, args.samples, SR)
     ours, base = AugmentationChain(SR, severity=2), baseline_chain()
     seeds = iter(range(10**6))
 

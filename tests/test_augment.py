@@ -8,52 +8,29 @@ import torch
 
 from semisup import augment as A
 from semisup.pitch import MAX_SEMITONES, SIZE_TOLERANCE_CENTS, pitch_shift, realised_semitones
+from semisup.signals import (
+    edge_click_db,
+    harmonic_tone,
+    loudness_change_db,
+    partial_frequency,
+    synthetic_music,
+)
 
 SR = 22050
 
 
-def tone(f0=220.0, seconds=1.0, harmonics=5, batch=1, sample_rate=SR, dtype=torch.float32):
-    """A harmonic tone [batch, 1, L] with partial amplitudes 0.5**k."""
-    t = torch.arange(round(seconds * sample_rate), dtype=torch.float64) / sample_rate
-    y = sum(0.5**k * torch.sin(2 * math.pi * f0 * (k + 1) * t + k) for k in range(harmonics))
-    return (0.3 * y).to(dtype).expand(batch, 1, -1).clone()
+def tone(f0=220.0, seconds=1.0, batch=1):
+    return harmonic_tone(f0, round(seconds * SR), SR, batch=batch)
 
 
 def music(batch=4, seconds=1.0, seed=0):
-    """Notes with onsets and decays plus noise: a stand-in for real clips (a fresh copy)."""
+    """A fresh copy of cached synthetic music: tests may modify it in place."""
     return _music(batch, seconds, seed).clone()
 
 
 @functools.lru_cache(maxsize=None)
 def _music(batch, seconds, seed):
-    g = torch.Generator().manual_seed(seed)
-    length = round(seconds * SR)
-    t = torch.arange(length) / SR
-    out = torch.zeros(batch, 1, length)
-    for b in range(batch):
-        for start in range(0, length, SR // 5):
-            f0 = 110 * 2 ** (torch.randint(0, 24, (1,), generator=g).item() / 12)
-            env = torch.exp(-(t - start / SR).clamp_min(0) / 0.2) * (t >= start / SR)
-            phase = 2 * math.pi * f0 * t
-            out[b, 0] += env * sum(0.6**k * torch.sin((k + 1) * phase) for k in range(6))
-        out[b, 0] += 0.02 * torch.randn(length, generator=g)
-    return 0.3 * out / out.abs().amax()
-
-
-def peak_hz(y, sample_rate, near_hz):
-    """Frequency of the strongest partial within ±6 % of near_hz (zero-padded FFT + parabola)."""
-    y = y.double().flatten()
-    y = y[len(y) // 8: -len(y) // 8]
-    n = 1 << 20
-    spec = torch.fft.rfft(y * torch.hann_window(len(y), dtype=torch.float64), n=n).abs()
-    lo, hi = int(near_hz * 0.94 * n / sample_rate), int(near_hz * 1.06 * n / sample_rate)
-    k = lo + int(spec[lo:hi].argmax())
-    a, b, c = spec[k - 1].log(), spec[k].log(), spec[k + 1].log()
-    return (k + 0.5 * (a - c) / (a - 2 * b + c)).item() * sample_rate / n
-
-
-def rms(y):
-    return y.double().pow(2).mean().sqrt().item()
+    return synthetic_music(batch, round(seconds * SR), SR, seed)
 
 
 # --------------------------------------------------------------------------- chain basics
@@ -222,19 +199,10 @@ def test_pitch_shift_lands_within_ten_cents_and_keeps_length_and_loudness():
     assert y.shape == x.shape
     for b, shift in enumerate(semitones.tolist()):
         target = 220.0 * 2 ** (shift / 12)
-        cents = 1200 * math.log2(peak_hz(y[b], SR, target) / target)
+        cents = 1200 * math.log2(partial_frequency(y[b], SR, target) / target)
         assert abs(cents) <= 10, (shift, cents)
-        loudness_db = 20 * math.log10(rms(y[b]) / rms(x[b]))
+        loudness_db = loudness_change_db(x[b], y[b])
         assert abs(loudness_db) <= 0.5, (shift, loudness_db)
-
-
-def edge_excess_db(y, edge):
-    """High-frequency energy (third differences) in the first/last ``edge`` samples, in dB
-    over the interior's: a click is a broadband burst, so it shows up here."""
-    d = y.double().diff(n=3, dim=-1)
-    inner = d[:, edge:-edge].pow(2).mean(-1).sqrt()
-    return (20 * torch.log10(d[:, :edge].pow(2).mean(-1).sqrt() / inner),
-            20 * torch.log10(d[:, -edge:].pow(2).mean(-1).sqrt() / inner))
 
 
 def test_pitch_shift_has_no_clicks_at_the_crop_edges():
@@ -246,11 +214,11 @@ def test_pitch_shift_has_no_clicks_at_the_crop_edges():
     for part in (y[:, :edge], y[:, -edge:]):
         ratio = part.pow(2).mean(-1).sqrt() / overall
         assert ((ratio > 0.7) & (ratio < 1.4)).all(), ratio
-    for excess in edge_excess_db(y, edge):
-        assert (excess < 3.0).all(), excess
+    excess = edge_click_db(y, edge)
+    assert (excess < 3.0).all(), excess
     clicked = y.clone()
     clicked[:, -5:] += 0.05  # a small step: the metric must see it
-    assert (edge_excess_db(clicked, edge)[1] > 10.0).all()
+    assert (edge_click_db(clicked, edge)[:, 1] > 10.0).all()
 
 
 def test_pitch_shift_of_music_is_finite_and_keeps_loudness():
@@ -258,7 +226,7 @@ def test_pitch_shift_of_music_is_finite_and_keeps_loudness():
     y = pitch_shift(x, SR, torch.tensor([-4.0, -1.0, 1.0, 4.0]))
     assert torch.isfinite(y).all()
     for b in range(4):
-        assert abs(20 * math.log10(rms(y[b]) / rms(x[b]))) <= 1.5
+        assert abs(loudness_change_db(x[b], y[b])) <= 1.5
 
 
 def test_pitch_shift_zero_and_silence():
@@ -283,7 +251,7 @@ def test_realised_semitones_are_within_tolerance_and_exact():
     y = pitch_shift(x, SR, torch.tensor([3.37, -2.71]))
     for b, shift in enumerate(realised_semitones(torch.tensor([3.37, -2.71]), SR).tolist()):
         target = 220.0 * 2 ** (shift / 12)
-        assert abs(1200 * math.log2(peak_hz(y[b], SR, target) / target)) < 1.0
+        assert abs(1200 * math.log2(partial_frequency(y[b], SR, target) / target)) < 1.0
 
 
 # --------------------------------------------------------------------------- other stages
