@@ -17,11 +17,9 @@ from __future__ import annotations
 import argparse
 import time
 
-import papermill
-
-from semisup.paths import repo_path, repo_root
+from semisup.paths import repo_path
 from semisup.probe import headline
-from semisup.sweep import aggregate, run_sweep
+from semisup.sweep import aggregate, execute, run_sweep
 
 TASKS = ["notes:pitch", "notes:family", "key", "tags", "style"]
 
@@ -57,11 +55,8 @@ def main(argv: list[str] | None = None) -> None:
     ssl, pitch = run_sweep(demo_grid(args.steps, str(data_dir)), progress=True)
 
     print("[3/3] t-SNE and kNN pitch-class accuracy -> papermill_runs/demo/06_tsne.ipynb")
-    papermill.execute_notebook(
-        str(repo_root() / "notebooks" / "06_tsne.ipynb"), str(repo_path("papermill_runs/demo/06_tsne.ipynb")),
-        parameters={"ssl_run": str(ssl), "pitch_run": str(pitch), "data_dir": str(data_dir)},
-        cwd=str(repo_root()), kernel_name="python3",
-    )
+    execute("notebooks/06_tsne.ipynb", repo_path("papermill_runs/demo/06_tsne.ipynb"),
+            {"ssl_run": str(ssl), "pitch_run": str(pitch), "data_dir": str(data_dir)})
 
     scores = headline(aggregate(repo_path("papermill_runs/demo")))
     print((100 * scores.pivot_table(index=["task", "metric"], columns="run", values="value")).round(1).to_string())

@@ -23,17 +23,15 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import papermill
 
-from semisup.paths import repo_path, repo_root
+from semisup.paths import atomic_write, repo_path
+from semisup.sweep import execute
 
 __all__ = ["run_notebooks", "summarise", "main"]
 
 
 def _execute(name: str, out: Path, parameters: dict) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    papermill.execute_notebook(str(repo_root() / "notebooks" / f"{name}.ipynb"), str(out / f"{name}.ipynb"),
-                               parameters=parameters, cwd=str(repo_root()), kernel_name="python3")
+    execute(f"notebooks/{name}.ipynb", out / f"{name}.ipynb", parameters)
 
 
 def run_notebooks(out: Path, data_dir: str, steps: int, seeds: list[int], batch_size: int = 32) -> None:
@@ -93,11 +91,11 @@ def summarise(out: Path) -> str:
     robust = robust[(robust["metric"] == "auroc") & robust["severity"].notna()]
     worst = robust["severity"].max()
     per_seed = robust.pivot_table(index=["model", "seed"], columns="severity", values="value")
-    drop = 100 * (per_seed[0.0] - per_seed[worst])
+    drop = per_seed[0.0] - per_seed[worst]
     drops = drop.groupby("model")
     e2e = drops.mean()["end-to-end"]
     contrastive = drops.mean().drop("end-to-end")
-    ours = ", ".join(f"{m}: {d.mean():.1f} ± {d.std(ddof=1):.1f}" if len(d) > 1 else f"{m}: {d.mean():.1f}" for m, d in drops)
+    ours = ", ".join(f"{m}: {_mean_sd(d)}" for m, d in drops)
     lines.append(f"| E3 | ROC-AUC drop, clean → severity {worst:g} (points) | {ours} | contrastive < end-to-end "
                  f"(Figure 3) | {'yes' if (contrastive < e2e).all() else 'no'} |")
     knn = pd.concat([pd.read_csv(p) for p in sorted(out.glob("knn_seed*.csv"))], ignore_index=True)
@@ -129,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     timing = "" if args.summarise_only else f" ({minutes:.0f} min for this invocation; finished runs were reused)"
     text = (f"{report}\n\nsmall data, encoder `small`, {args.steps} steps × batch {args.batch_size}, "
             f"seeds {args.seeds}; `python -m semisup.results --steps {args.steps}`{timing}\n")
-    (out / "RESULTS.md").write_text(text)
+    atomic_write(out / "RESULTS.md", lambda tmp: Path(tmp).write_text(text))
     print(text)
 
 

@@ -40,7 +40,7 @@ import yaml
 
 from semisup.paths import atomic_write, repo_path, repo_root
 
-__all__ = ["load_grid", "expand_grid", "run_sweep", "aggregate", "main"]
+__all__ = ["load_grid", "expand_grid", "execute", "run_sweep", "aggregate", "main"]
 
 PACKAGES = ("torch", "torchaudio", "torch-audiomentations", "numpy", "scikit-learn", "mir_eval", "papermill")
 
@@ -103,6 +103,19 @@ def _write_json(path: Path, data: dict) -> None:
     atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(data, indent=2, default=str)))
 
 
+def execute(notebook: str | os.PathLike, output: str | os.PathLike, parameters: dict, progress: bool = True) -> None:
+    """Run ``notebook`` (relative to the repository root, or absolute) with papermill into ``output``.
+
+    The kernel works in the repository root, as ``papermill notebooks/...`` typed there does,
+    so every caller (sweeps, ``make demo``, ``make results``) sees the same relative paths.
+    """
+    import papermill  # only callers that execute notebooks pay for its import
+
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    papermill.execute_notebook(str(repo_path(notebook)), str(output), parameters=parameters, cwd=str(repo_root()),
+                               progress_bar=progress, kernel_name="python3")
+
+
 def run_sweep(spec: str | os.PathLike | dict, root: str | os.PathLike | None = None, progress: bool = True,
               max_points: int | None = None) -> list[Path]:
     """Execute every run of a grid with papermill; return the run folders.
@@ -127,10 +140,7 @@ def run_sweep(spec: str | os.PathLike | dict, root: str | os.PathLike | None = N
         for notebook in spec["notebooks"]:
             source = repo_path(notebook)
             declared = papermill.inspect_notebook(str(source))  # pass each notebook its own parameters
-            papermill.execute_notebook(
-                str(source), str(folder / source.name), parameters={k: v for k, v in params.items() if k in declared},
-                cwd=str(repo_root()), progress_bar=progress, kernel_name="python3",
-            )
+            execute(source, folder / source.name, {k: v for k, v in params.items() if k in declared}, progress)
         _write_json(folder / "done.json", {"run": name})
     return folders
 
