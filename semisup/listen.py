@@ -34,6 +34,8 @@ from IPython.display import Audio
 from matplotlib.figure import Figure
 from torch import Tensor
 
+from semisup.checks import check_sample_rate
+
 __all__ = ["Comparison", "compare", "render_transform", "log_mel"]
 
 TOP_DB = 80.0
@@ -118,8 +120,7 @@ def compare(before, after, sample_rate: int, title: str = "") -> Comparison:
     Comparison
         Displays itself in a notebook.
     """
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or sample_rate <= 0:
-        raise ValueError(f"sample_rate must be a positive int in Hz, got {sample_rate!r}")
+    check_sample_rate(sample_rate)
     before, after = _as_clip(before, "before"), _as_clip(after, "after")
     if not (torch.isfinite(before).all() and torch.isfinite(after).all()):
         raise ValueError("before and after must be finite (no NaN/inf samples)")
