@@ -37,13 +37,13 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_loss.py
 	$(PY) benchmarks/bench_augment.py
-	$(PY) -m semisup.data.build --size small --out data/small
+	$(PY) -m semisup.data.embedded.build --size small --out data/small
 	$(PY) benchmarks/bench_data.py
 	$(PY) benchmarks/bench_train.py
 
 # The README's Results table (E1-E4): ~2 h on 2 cores; resumable.
 results: $(STAMP)
-	$(PY) -m semisup.data.build --size small --out data/small
+	$(PY) -m semisup.data.embedded.build --size small --out data/small
 	$(PY) -m semisup.results
 
 clean-venv:

@@ -110,7 +110,7 @@ def main():
     root = Path(args.data_dir)
     if not (root / "meta.json").is_file():
         sys.exit(f"no embedded benchmark at {root} (meta.json missing); build it with\n"
-                 f"    python -m semisup.data.build --size small --out {root}\n"
+                 f"    python -m semisup.data.embedded.build --size small --out {root}\n"
                  f"or pass --data-dir")
     encoder = build(args.encoder)
     crop_samples = args.crop_samples or getattr(encoder, "crop_samples", 59535)

@@ -66,7 +66,7 @@ def main():
     torch.set_num_threads(args.threads)
     data_dir = repo_path(args.data_dir)
     if not (data_dir / "meta.json").exists():
-        raise SystemExit(f"{data_dir} is not built: python -m semisup.data.build --size small --out {args.data_dir}")
+        raise SystemExit(f"{data_dir} is not built: python -m semisup.data.embedded.build --size small --out {args.data_dir}")
 
     print(f"{args.threads} threads; batch {args.batch_size} clips x 2 views; data {data_dir}")
     rows = [(args.encoder, args.batch_size, args.steps), ("samplecnn", args.batch_size, args.baseline_steps)]

@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     start = time.perf_counter()
 
-    from semisup.data.build import build
+    from semisup.data.embedded.build import build
 
     data_dir = repo_path(args.data_dir)
     print(f"[1/3] embedded benchmark '{args.size}' in {data_dir}")

@@ -71,7 +71,7 @@ class TrainConfig:
     """Everything a pretraining run depends on; saved as ``config.json`` in the run dir."""
 
     run_dir: str = "runs/default"
-    data_dir: str = "data/small"  # an embedded benchmark built by semisup.data.build
+    data_dir: str = "data/small"  # an embedded benchmark built by semisup.data.embedded.build
     labeled_task: str = "tags"  # embedded task (optionally "task:label") giving supervision
     unlabeled_task: str = "unlabeled"  # FMA-like pool; "" for none
     encoder: str = "small"  # "samplecnn" | "tuneplus" | "small"

@@ -12,7 +12,7 @@ def tiny_data(tmp_path_factory) -> Path:
     Parsed scores are cached as usual (``$SEMISUP_CACHE_DIR`` or ``~/.cache/semisup``), so
     the build takes ~5 s when the cache is warm and ~10-20 s on a fresh machine.
     """
-    from semisup.data.build import build
+    from semisup.data.embedded.build import build
 
     return build("tiny", tmp_path_factory.mktemp("embedded") / "tiny", seed=0, workers=2,
                  progress=False)

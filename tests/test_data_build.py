@@ -19,9 +19,10 @@ import pytest
 import soundfile as sf
 import torch
 
-from semisup.data import build as build_module
-from semisup.data import corpus, gm, keys, render, tasks
-from semisup.data.build import build, is_complete, main
+from semisup.data import keys
+from semisup.data.embedded import build as build_module
+from semisup.data.embedded import corpus, gm, render, tasks
+from semisup.data.embedded.build import build, is_complete, main
 
 TASKS = ("unlabeled", "notes", "key", "tags", "style")
 LABEL_FIELDS = {"unlabeled": [], "notes": ["pitch", "instrument", "family"], "key": ["key"],

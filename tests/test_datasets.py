@@ -185,7 +185,7 @@ def test_embedded_errors_say_what_was_expected(tmp_path):
     with pytest.raises(DatasetError, match="meta.json is not valid JSON"):
         load_dataset("embedded", root, task="notes")
     (root / "meta.json").unlink()
-    with pytest.raises(FileNotFoundError, match="meta.json not found.*semisup.data.build"):
+    with pytest.raises(FileNotFoundError, match="meta.json not found.*semisup.data.embedded.build"):
         load_dataset("embedded", root, task="notes")
 
 

@@ -88,7 +88,7 @@ def test_the_readme_user_command_works_as_typed(tmp_path):
     """
     import shutil
 
-    from semisup.data.build import build
+    from semisup.data.embedded.build import build
     from semisup.train import TrainConfig, default_run_dir
 
     build("small", ROOT / "data" / "small", seed=0, progress=False)

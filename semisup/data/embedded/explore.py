@@ -5,7 +5,7 @@ so a notebook cell is one call.
 
 Conventions
 -----------
-- ``root`` is a folder written by ``python -m semisup.data.build`` (``meta.json`` on top).
+- ``root`` is a folder written by ``python -m semisup.data.embedded.build`` (``meta.json`` on top).
 - Datasets are :class:`semisup.data.datasets.AudioDataset` from
   ``load_dataset("embedded", root, task=..., label=...)``.
 - Tables are pandas DataFrames with split columns in the order train, valid, test.
@@ -26,7 +26,7 @@ import soundfile as sf
 import torch
 
 from semisup.data.datasets import AudioDataset
-from semisup.data.tasks import SPLITS
+from semisup.data.embedded.tasks import SPLITS
 from semisup.listen import log_mel
 from semisup.loss import contrastive_target
 from semisup.paths import repo_root
@@ -65,7 +65,7 @@ def find_data_dir(data_dir: str | os.PathLike) -> Path:
     tried = ", ".join(str(c) for c in candidates)
     raise FileNotFoundError(
         f"data_dir={str(data_dir)!r} holds no built benchmark (looked for meta.json in {tried});"
-        f" build it with: python -m semisup.data.build --size small --out data/small")
+        f" build it with: python -m semisup.data.embedded.build --size small --out data/small")
 
 
 def read_meta(root: str | os.PathLike) -> dict:

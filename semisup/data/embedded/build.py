@@ -1,6 +1,6 @@
 """Build the embedded benchmark: real GM SoundFont samples x real music21 scores.
 
-``python -m semisup.data.build --size small --out data/small`` renders the five tasks that
+``python -m semisup.data.embedded.build --size small --out data/small`` renders the five tasks that
 stand in for the paper's datasets (Sec. 4.1): ``unlabeled`` (FMA), ``notes`` (NSynth
 pitch/instrument), ``key`` (GiantSteps), ``tags`` (MagnaTagATune) and ``style`` (GTZAN).
 
@@ -17,7 +17,7 @@ Conventions
   style ``style`` (collection). ``meta.json`` lists each task's classes per label field.
 - Deterministic: the same size, seed, sample rate and SoundFont give identical manifests and
   identical WAV bytes, whatever ``--workers`` (every clip's randomness is keyed by the seed,
-  the task and the clip index; see :mod:`semisup.data.tasks`).
+  the task and the clip index; see :mod:`semisup.data.embedded.tasks`).
 - Atomic: everything is written into ``<out parent>/.<out name>.partial-<pid>/`` and renamed
   to ``<out>`` at the very end, so an interrupted build never leaves a manifest pointing at
   missing files (stale partial folders of dead builds are removed by the next build).
@@ -46,9 +46,9 @@ import pandas as pd
 import soundfile as sf
 from tqdm.auto import tqdm
 
-from semisup.data import corpus, gm, render, tasks
+from semisup.data.embedded import corpus, gm, render, tasks
+from semisup.data.embedded.tasks import SIZES, TASKS, ClipSpec
 from semisup.data.keys import KEY_CLASSES
-from semisup.data.tasks import SIZES, TASKS, ClipSpec
 
 __all__ = ["build", "main", "BUILD_VERSION", "is_complete"]
 
@@ -179,7 +179,7 @@ def build(size: str = "small", out: str | os.PathLike = "data/small", seed: int 
     Parameters
     ----------
     size : {"tiny", "small", "full"}
-        Clip counts, see :data:`semisup.data.tasks.SIZES`.
+        Clip counts, see :data:`semisup.data.embedded.tasks.SIZES`.
     out : path-like
         Output folder (created; its parent must be writable).
     seed : int
@@ -204,7 +204,7 @@ def build(size: str = "small", out: str | os.PathLike = "data/small", seed: int 
     Raises
     ------
     ValueError
-        Bad arguments, a bad SoundFont (:class:`semisup.data.render.SoundFontError`), or an
+        Bad arguments, a bad SoundFont (:class:`semisup.data.embedded.render.SoundFontError`), or an
         ``out`` that exists with other settings and ``force=False``. Nothing is written.
     """
     started = time.perf_counter()
@@ -399,7 +399,7 @@ def _write_manifests(partial: Path, planners: dict, done: dict, dropped: dict,
 
 def _command(size: str, out: Path, seed: int, soundfont, sample_rate: int) -> str:
     """Return the command line that rebuilds this output."""
-    parts = ["python -m semisup.data.build", f"--size {size}", f"--out {out}", f"--seed {seed}",
+    parts = ["python -m semisup.data.embedded.build", f"--size {size}", f"--out {out}", f"--seed {seed}",
              f"--sample-rate {sample_rate}"]
     if soundfont is not None:
         parts.append(f"--soundfont {Path(soundfont).expanduser().resolve()}")
@@ -427,9 +427,9 @@ def _summary(out: Path, meta: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point (``python -m semisup.data.build --help``)."""
+    """Command-line entry point (``python -m semisup.data.embedded.build --help``)."""
     parser = argparse.ArgumentParser(
-        prog="python -m semisup.data.build",
+        prog="python -m semisup.data.embedded.build",
         description="Build the embedded benchmark (GM SoundFont x music21 corpus).")
     parser.add_argument("--size", choices=sorted(SIZES), default="small",
                         help="tiny (tests, <30 s), small (demo, <=5 min), full (paper-like)")

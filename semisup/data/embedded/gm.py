@@ -1,6 +1,6 @@
 """General MIDI facts the embedded benchmark relies on: programs, families, ranges, drums.
 
-The embedded benchmark (``python -m semisup.data.build``) renders real scores with the
+The embedded benchmark (``python -m semisup.data.embedded.build``) renders real scores with the
 samples of a General MIDI SoundFont. This module holds the instrument side of it: which GM
 programs are usable, their names and families, the pitch range each can play, and the drum
 notes used for beats.
@@ -156,7 +156,7 @@ def _check_program(program: int) -> int:
     if isinstance(program, bool) or not isinstance(program, int) or program not in PLAYABLE_RANGES:
         raise ValueError(
             f"program={program!r} is not a usable melodic GM program; choose one of "
-            f"semisup.data.gm.MELODIC_PROGRAMS (0-111 without 8, 9, 55, 78, 96-103)"
+            f"semisup.data.embedded.gm.MELODIC_PROGRAMS (0-111 without 8, 9, 55, 78, 96-103)"
         )
     return program
 

@@ -3,7 +3,7 @@
 Each task has a planner that turns a *slot* (one clip to be made, with a fixed split and
 index) and an *attempt* number into a :class:`ClipSpec`: tracks of timed notes, the number
 of samples, the labels and provenance. The builder renders attempt 0 of every slot; a slot
-whose render fails a check (:func:`semisup.data.render.check_audio`) is planned again with
+whose render fails a check (:func:`semisup.data.embedded.render.check_audio`) is planned again with
 the next attempt (another instrument, excerpt or work), up to ``MAX_ATTEMPTS``.
 
 Conventions
@@ -14,7 +14,7 @@ Conventions
 - Splits: ``notes`` holds out instruments (each GM family with three or more programs gives
   one program to test and one to valid, like NSynth's held-out instruments); ``key``,
   ``tags``, ``style`` and ``unlabeled`` split by corpus *group* through
-  :func:`semisup.data.corpus.assign_splits` (one split per group across all tasks), and
+  :func:`semisup.data.embedded.corpus.assign_splits` (one split per group across all tasks), and
   ``unlabeled`` only uses works of the train split, so pre-training never hears a test work.
 - Clip lengths: ``NOTE_SECONDS`` = 4 s for notes (NSynth: 3 s held + 1 s release), and
   ``CLIP_SECONDS`` = 6 s for the others (two adjacent 2.7 s views plus slack).
@@ -32,10 +32,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from semisup.data import gm
-from semisup.data.corpus import COLLECTIONS, STYLE_CLASSES, Work, WorkRef
+from semisup.data.embedded import gm
+from semisup.data.embedded.corpus import COLLECTIONS, STYLE_CLASSES, Work, WorkRef
+from semisup.data.embedded.render import Track
 from semisup.data.keys import KEY_CLASSES, estimate_key, key_name, parse_key
-from semisup.data.render import Track
 
 __all__ = [
     "TASKS",
