@@ -40,6 +40,7 @@ from semisup.data.datasets import (  # noqa: F401
     medleydb,
     mtat,
     nsynth,
+    prepared,
     vocalset,
 )
 from semisup.data.datasets.base import (
