@@ -21,7 +21,7 @@ from semisup.paths import repo_path
 from semisup.probe import headline
 from semisup.sweep import aggregate, execute, run_sweep
 
-TASKS = ["notes:pitch", "notes:family", "key", "tags", "style"]
+TASKS = ["task=notes&label=pitch", "task=notes&label=family", "task=key", "task=tags", "task=style"]
 
 
 def demo_grid(steps: int, data_dir: str) -> dict:
@@ -29,8 +29,9 @@ def demo_grid(steps: int, data_dir: str) -> dict:
     return {
         "sweep": "demo",
         "notebooks": ["notebooks/02_pretrain.ipynb", "notebooks/03_probe.ipynb"],
-        "base": {"labeled_task": "notes:pitch", "pitch_shift": False, "steps": steps,
-                 "data_dir": data_dir, "tasks": TASKS},
+        "base": {"labeled": f"embedded:{data_dir}?task=notes&label=pitch", "pitch_shift": False, "steps": steps,
+                 "unlabeled": f"embedded:{data_dir}?task=unlabeled",
+                 "tasks": [f"embedded:{data_dir}?{task}" for task in TASKS]},
         "grid": {"ps,bs": [[0.0, 0.0], [0.5, 0.5]]},
         "seeds": [123],
     }
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
 
     print("[3/3] t-SNE and kNN pitch-class accuracy -> papermill_runs/demo/06_tsne.ipynb")
     execute("notebooks/06_tsne.ipynb", repo_path("papermill_runs/demo/06_tsne.ipynb"),
-            {"ssl_run": str(ssl), "pitch_run": str(pitch), "data_dir": str(data_dir)})
+            {"ssl_run": str(ssl), "pitch_run": str(pitch), "labeled": f"embedded:{data_dir}?task=notes&label=pitch"})
 
     scores = headline(aggregate(repo_path("papermill_runs/demo")))
     print((100 * scores.pivot_table(index=["task", "metric"], columns="run", values="value")).round(1).to_string())

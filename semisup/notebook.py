@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -10,7 +11,7 @@ import yaml
 
 from semisup.paths import atomic_write, repo_path
 
-__all__ = ["as_list", "save_table"]
+__all__ = ["as_list", "as_spec_list", "save_table"]
 
 
 def as_list(value, name: str) -> list:
@@ -32,6 +33,26 @@ def as_list(value, name: str) -> list:
     if not isinstance(value, list) or not value:
         raise ValueError(f"{name} must be a non-empty list (or a comma-separated string), got {value!r}")
     return value
+
+
+def as_spec_list(value, name: str) -> list[str]:
+    """Return a list of dataset specs (:mod:`semisup.data.spec`), each checked.
+
+    As :func:`as_list`, but a comma-separated string is cut only before ``KIND:``, so a
+    spec whose option holds commas (``fma:/d?extensions=.mp3,.wav``) stays whole.
+    """
+    from semisup.data.datasets import LOADERS
+    from semisup.data.spec import DatasetSpec
+
+    if isinstance(value, str) and not value.strip().startswith("["):
+        value = [v.strip() for v in re.split(rf",\s*(?=(?:{'|'.join(LOADERS)}):)", value) if v.strip()]
+    specs = as_list(value, name)
+    for spec in specs:
+        try:
+            DatasetSpec.parse(spec)
+        except (ValueError, TypeError) as error:
+            raise ValueError(f"{name}: {error}") from error
+    return [str(s) for s in specs]
 
 
 def save_table(table: pd.DataFrame, results_dir: str | os.PathLike, name: str) -> Path | None:

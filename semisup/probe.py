@@ -400,7 +400,6 @@ def append_results(csv_path: str | os.PathLike, rows: list[dict]) -> pd.DataFram
 
 def probe_run(
     run_dir: str | os.PathLike,
-    data_dir: str | os.PathLike,
     tasks: list[str],
     *,
     seed: int = 123,
@@ -412,16 +411,16 @@ def probe_run(
     device: str = "cpu",
     progress: bool = True,
 ) -> pd.DataFrame:
-    """Probe a pretraining run's frozen encoder on embedded tasks; return tidy rows.
+    """Probe a pretraining run's frozen encoder on labeled datasets; return tidy rows.
 
     Parameters
     ----------
     run_dir : path-like
         A run directory of :mod:`semisup.train`.
-    data_dir : path-like
-        The embedded benchmark to probe on.
     tasks : list of str
-        ``"task"`` or ``"task:label"``, e.g. ``["notes:pitch", "key", "tags"]``.
+        Dataset specs (:mod:`semisup.data.spec`), e.g.
+        ``["embedded:data/small?task=notes&label=pitch", "mtat:/data/MTAT?subset=top50"]``;
+        each must have train, valid and test splits. The spec string is the ``task`` column.
     seed : int
         Probe initialisation and batch order.
     results_csv : path-like, optional
@@ -444,15 +443,14 @@ def probe_run(
     pandas.DataFrame
         Columns ``run, checkpoint, task, metric, value, seed``.
     """
-    from semisup.data.datasets import load_dataset
+    from semisup.data.spec import DatasetSpec
     from semisup.train import load_encoder
 
     encoder = load_encoder(run_dir, device)
     checkpoint = weights_hash(encoder)
     rows = []
     for task in tqdm(tasks, desc="probing tasks", disable=not progress):
-        name, _, label = task.partition(":")
-        dataset = load_dataset("embedded", data_dir, task=name, label=label or None)
+        dataset = DatasetSpec.parse(task).load()
         config = replace(PROBE_CONFIGS.get(probe_key(dataset), ProbeConfig()), seed=seed)
         if max_epochs is not None:
             config = replace(config, max_epochs=max_epochs)
@@ -462,7 +460,7 @@ def probe_run(
             corruptions=corruptions, progress=progress,
         )
         rows += [
-            {"run": Path(run_dir).name, "checkpoint": checkpoint, "task": probe_key(dataset),
+            {"run": Path(run_dir).name, "checkpoint": checkpoint, "task": str(task),
              "metric": metric, "value": value, "seed": seed}
             for metric, value in result.scores.items()
         ]

@@ -1,9 +1,13 @@
 """The paper's effects measured on the embedded benchmark (the README's "Results").
 
-    python -m semisup.results [--steps 1000] [--seeds 0 1 2] [--data-dir data/small]
+    python -m semisup.results [--steps 1000] [--seeds 0 1 2]
+        [--pitch SPEC] [--tags SPEC] [--unlabeled SPEC]
 
 Executes the notebooks with result-sized parameters into ``papermill_runs/results/`` and
-summarises four effects, each over several seeds, beside the paper's numbers:
+summarises four effects, each over several seeds, beside the paper's numbers. The data are
+three dataset specs: pitch labels (NSynth pitch in the paper; default the embedded
+``notes`` pitch task), tags (MTAT top-50; default the embedded ``tags``) and an unlabeled
+pool (FMA; default the embedded ``unlabeled``):
 
 - **E1** (Table 3): pitch-supervised semi-supervised vs self-supervised: pitch probe accuracy
   (expected gain ≥ 10 points) and tags ROC-AUC (expected within 1 point) — ``07_cross_task``;
@@ -30,22 +34,32 @@ from semisup.sweep import execute
 __all__ = ["run_notebooks", "summarise", "main"]
 
 
+DEFAULT_SPECS = {
+    "pitch": "embedded:data/small?task=notes&label=pitch",
+    "tags": "embedded:data/small?task=tags",
+    "unlabeled": "embedded:data/small?task=unlabeled",
+}
+
+
 def _execute(name: str, out: Path, parameters: dict) -> None:
     execute(f"notebooks/{name}.ipynb", out / f"{name}.ipynb", parameters)
 
 
-def run_notebooks(out: Path, data_dir: str, steps: int, seeds: list[int], batch_size: int = 32) -> None:
-    """Execute 07, 06 (per seed), 05 and 04 with shared runs under ``out``."""
-    common = {"data_dir": data_dir, "steps": steps, "batch_size": batch_size, "runs_root": str(out / "runs"),
-              "results_dir": str(out)}
-    _execute("07_cross_task", out, {**common, "labeled_tasks": ["notes:pitch"],
-                                    "probe_tasks": ["notes:pitch", "tags"], "seeds": seeds})
+def run_notebooks(out: Path, specs: dict[str, str], steps: int, seeds: list[int], batch_size: int = 32) -> None:
+    """Execute 07, 06 (per seed), 05 and 04 with shared runs under ``out``.
+
+    ``specs`` maps ``"pitch"``, ``"tags"`` and ``"unlabeled"`` to dataset specs.
+    """
+    common = {"steps": steps, "batch_size": batch_size, "runs_root": str(out / "runs"), "results_dir": str(out),
+              "unlabeled": specs["unlabeled"]}
+    _execute("07_cross_task", out, {**common, "labeled": [specs["pitch"]],
+                                    "probe_tasks": [specs["pitch"], specs["tags"]], "seeds": seeds})
     for seed in seeds:  # reuses 07's self-supervised and pitch runs
-        _execute("06_tsne", out / f"seed{seed}", {**common, "seed": seed})
-    _execute("05_robustness", out, {**common, "seeds": seeds})
-    _execute("04_ablations", out, {"data_dir": data_dir, "steps": steps, "batch_size": batch_size,
-                                   "seeds": seeds, "sweeps": ["ps_bs"], "probe_tasks": ["tags"],
-                                   "runs_root": str(out / "sweeps")})
+        _execute("06_tsne", out / f"seed{seed}", {**common, "labeled": specs["pitch"], "seed": seed})
+    _execute("05_robustness", out, {**common, "labeled": specs["tags"], "seeds": seeds})
+    _execute("04_ablations", out, {"steps": steps, "batch_size": batch_size, "seeds": seeds, "sweeps": ["ps_bs"],
+                                   "labeled": specs["tags"], "unlabeled": specs["unlabeled"],
+                                   "probe_tasks": [specs["tags"]], "runs_root": str(out / "sweeps")})
 
 
 def _mean_sd(values: pd.Series) -> str:
@@ -53,8 +67,15 @@ def _mean_sd(values: pd.Series) -> str:
     return f"{values.mean():.1f} ± {values.std(ddof=1):.1f}" if len(values) > 1 else f"{values.mean():.1f}"
 
 
-def summarise(out: Path) -> str:
-    """Compute E1–E4 from the tables the notebooks saved; return a Markdown report."""
+def summarise(out: Path, specs: dict[str, str]) -> str:
+    """Compute E1–E4 from the tables the notebooks saved; return a Markdown report.
+
+    ``specs`` are the dataset specs the notebooks ran with (see :func:`run_notebooks`).
+    """
+    from semisup.data.spec import DatasetSpec
+
+    pitch, tags = specs["pitch"], specs["tags"]
+    pitch_model = DatasetSpec.parse(pitch).slug
     lines = ["| effect | measure | ours (mean ± sd over seeds, %) | paper (%) | holds? |", "|---|---|---|---|---|"]
     cross = pd.read_csv(out / "cross_task.csv")
 
@@ -62,9 +83,9 @@ def summarise(out: Path) -> str:
         rows = cross[(cross["model"] == model) & (cross["task"] == task) & (cross["metric"] == metric)]
         return rows.set_index("seed")["value"]
 
-    ssl_pitch, semi_pitch = score("self-supervised", "notes:pitch", "accuracy"), score("notes:pitch", "notes:pitch", "accuracy")
-    ssl_tags, semi_tags = score("self-supervised", "tags:tags", "auroc"), score("notes:pitch", "tags:tags", "auroc")
-    control_pitch = score("self-supervised, no pitch shift", "notes:pitch", "accuracy")
+    ssl_pitch, semi_pitch = score("self-supervised", pitch, "accuracy"), score(pitch_model, pitch, "accuracy")
+    ssl_tags, semi_tags = score("self-supervised", tags, "auroc"), score(pitch_model, tags, "auroc")
+    control_pitch = score("self-supervised, no pitch shift", pitch, "accuracy")
     pitch_gain = 100 * (semi_pitch - ssl_pitch)
     tags_change = 100 * (semi_tags - ssl_tags)
     lines += [
@@ -77,8 +98,7 @@ def summarise(out: Path) -> str:
         lines.append(f"| E1 control | pitch probe accuracy, SSL without pitch shifting | {_mean_sd(control_pitch)} | "
                      f"— | labels add {100 * (semi_pitch - control_pitch).mean():+.1f} over it |")
     sweep = pd.read_csv(out / "sweeps" / "ps_bs" / "results.csv")
-    tags = sweep[(sweep["task"] == "tags:tags") & (sweep["metric"] == "auroc")]
-    by_ps = tags.groupby("ps")["value"]
+    by_ps = sweep[(sweep["task"] == tags) & (sweep["metric"] == "auroc")].groupby("ps")["value"]
     means = by_ps.mean()
     steps = 100 * means.diff().dropna()
     falls = [f"{a:g} → {b:g} ({d:+.1f})" for a, b, d in zip(means.index[:-1], means.index[1:], steps, strict=True) if d <= 0]
@@ -112,21 +132,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--data-dir", default="data/small")
+    for name, spec in DEFAULT_SPECS.items():
+        parser.add_argument(f"--{name}", default=spec, help=f"dataset spec (default {spec})")
     parser.add_argument("--out", default="papermill_runs/results")
     parser.add_argument("--summarise-only", action="store_true")
     args = parser.parse_args(argv)
     out = repo_path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
+    specs = {name: getattr(args, name) for name in DEFAULT_SPECS}
     if not args.summarise_only:
-        run_notebooks(out, str(repo_path(args.data_dir)), args.steps, args.seeds, args.batch_size)
-    report = summarise(out)
+        run_notebooks(out, specs, args.steps, args.seeds, args.batch_size)
+    report = summarise(out, specs)
     minutes = (time.perf_counter() - start) / 60
     # Finished runs are reused, so this invocation's time is not the cost of a cold rerun.
     timing = "" if args.summarise_only else f" ({minutes:.0f} min for this invocation; finished runs were reused)"
-    text = (f"{report}\n\nsmall data, encoder `small`, {args.steps} steps × batch {args.batch_size}, "
-            f"seeds {args.seeds}; `python -m semisup.results --steps {args.steps}`{timing}\n")
+    text = (f"{report}\n\ndata {', '.join(f'{k} `{v}`' for k, v in specs.items())}; encoder `small`, "
+            f"{args.steps} steps × batch {args.batch_size}, seeds {args.seeds}; "
+            f"`python -m semisup.results --steps {args.steps}`{timing}\n")
     atomic_write(out / "RESULTS.md", lambda tmp: Path(tmp).write_text(text))
     print(text)
 

@@ -8,7 +8,7 @@ A grid file names the sweep, the notebooks to execute in order, base parameters,
 
     sweep: criterion
     notebooks: [notebooks/02_pretrain.ipynb, notebooks/03_probe.ipynb]
-    base: {steps: 300, labeled_task: tags}
+    base: {steps: 300, labeled: "embedded:data/small?task=tags", tasks: ["embedded:data/small?task=tags"]}
     grid: {criterion: [1, 2, 4, 6, weighted]}
     seeds: [0, 1, 2]
 
@@ -21,7 +21,8 @@ Conventions
   (``config.json``, ``metrics.csv``, ``checkpoint.pt``) and ``probe_results.csv``.
 - ``done.json`` is written (atomically) after the last notebook: a re-run skips such runs
   and re-executes unfinished ones (training resumes from its checkpoint).
-- Run names are ``key=value`` pairs of the grid point joined by ``_``, in grid order.
+- Run names are ``key=value`` pairs of the grid point joined by ``_``, in grid order; a
+  dataset spec value is named by its slug (``labeled=mtat-top50``), so grids may vary specs.
 """
 
 from __future__ import annotations
@@ -80,9 +81,21 @@ def expand_grid(spec: dict) -> list[tuple[str, dict]]:
             for key, values in grid.items()]
     for choice in itertools.product(*axes, [{"seed": s} for s in seeds]):
         point = {k: v for part in choice for k, v in part.items()}
-        name = "_".join(f"{k}={v}" for k, v in point.items())
+        name = "_".join(f"{k}={_short(v)}" for k, v in point.items())
         runs.append((name, {**spec.get("base", {}), **point}))
     return runs
+
+
+def _short(value) -> str:
+    """Name a grid value in a run folder name: a dataset spec by its slug, else its text."""
+    from semisup.data.spec import DatasetSpec
+
+    if isinstance(value, str) and ":" in value:
+        try:
+            return DatasetSpec.parse(value).slug
+        except ValueError:
+            pass
+    return str(value).replace("/", "-")
 
 
 def _provenance(params: dict) -> dict:

@@ -2,10 +2,13 @@
 
 One config drives every variant: ``bs = 0`` (or ``ps = 0``) is CLMR-style SSL, ``bs = 1``
 is SupCon, anything between is SemiSupCon; ``objective="supervised"`` trains the
-end-to-end baseline (same encoder, BCE/CE head, Table 2 / Figure 3).
+end-to-end baseline (same encoder, BCE/CE head, Table 2 / Figure 3). Data is named by
+dataset specs (:mod:`semisup.data.spec`), raw or prepared:
 
     python -m semisup.train --run-dir runs/ssl --ps 0 --bs 0 --steps 200
-    torchrun --nproc-per-node 4 -m semisup.train --run-dir runs/paper --encoder samplecnn ...
+    python -m semisup.train --preset paper --run-dir runs/paper \
+        --labeled "prepared:/data/mtat_22k" --unlabeled "prepared:/data/fma_22k"
+    torchrun --nproc-per-node 4 -m semisup.train --preset paper --run-dir runs/paper ...
 
 Conventions
 -----------
@@ -18,6 +21,10 @@ Conventions
 - ``batch_size`` is the global number of clips per step; under ``torchrun`` each of the W
   ranks draws ``batch_size / W`` clips and the loss gathers projections from all ranks
   (negatives from the global batch). BatchNorm statistics stay per rank.
+- Presets (:data:`PRESETS`) are named sets of fields (``--preset paper`` = Sec. 4.3);
+  explicit flags override them and ``config.json`` records the preset's name.
+- A start that fails (bad flag, missing data, unknown encoder) leaves the run directory as
+  it was: data, sampler and model are built before anything is written.
 """
 
 from __future__ import annotations
@@ -40,14 +47,15 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from semisup.augment import AugmentationChain
-from semisup.data.datasets import load_dataset
 from semisup.data.sampler import SemiSupervisedSampler
+from semisup.data.spec import DatasetSpec
 from semisup.encoders import ENCODER_CONFIGS, ContrastiveModel, build_encoder
 from semisup.loss import SemiSupConLoss, contrastive_sparsity, contrastive_target
 from semisup.paths import atomic_write
 
 __all__ = [
     "TrainConfig",
+    "PRESETS",
     "train",
     "load_encoder",
     "load_config",
@@ -56,6 +64,7 @@ __all__ = [
     "preview_batch",
     "input_format",
     "learning_settings",
+    "trains_without_pitch_shift",
     "main",
 ]
 
@@ -63,7 +72,21 @@ CHECKPOINT = "checkpoint.pt"
 METRICS = "metrics.csv"
 CONFIG = "config.json"
 # Fields that do not change what is learned (resume may change them).
-_RUNTIME_FIELDS = {"run_dir", "device", "num_workers", "progress", "checkpoint_every", "skip_bad"}
+_RUNTIME_FIELDS = {"run_dir", "device", "num_workers", "progress", "checkpoint_every", "skip_bad", "preset"}
+# The default data: the embedded benchmark's tags (MTAT-like) and unlabeled pool (FMA-like).
+DEFAULT_LABELED = "embedded:data/small?task=tags"
+DEFAULT_UNLABELED = "embedded:data/small?task=unlabeled"
+
+# Named sets of fields; explicit values override them (TrainConfig.from_preset, --preset).
+PRESETS: dict[str, dict] = {
+    # Sec. 4.3 / REFERENCE "Batches": SampleCNN on 2.7 s crops of 22 050 Hz audio, 2 views,
+    # batch 96, Adam 1e-4 without schedule, tau 0.1, 200k steps, seed 123.
+    "paper": dict(encoder="samplecnn", sample_rate=22050, crop_samples=59535, n_views=2,
+                  batch_size=96, lr=1e-4, temperature=0.1, steps=200_000, seed=123),
+    # The ablations of Sec. 5.4 / Appendix 9.3: the same for 50k steps.
+    "ablation": dict(encoder="samplecnn", sample_rate=22050, crop_samples=59535, n_views=2,
+                     batch_size=96, lr=1e-4, temperature=0.1, steps=50_000, seed=123),
+}
 
 
 @dataclass
@@ -71,9 +94,9 @@ class TrainConfig:
     """Everything a pretraining run depends on; saved as ``config.json`` in the run dir."""
 
     run_dir: str = "runs/default"
-    data_dir: str = "data/small"  # an embedded benchmark built by semisup.data.embedded.build
-    labeled_task: str = "tags"  # embedded task (optionally "task:label") giving supervision
-    unlabeled_task: str = "unlabeled"  # FMA-like pool; "" for none
+    labeled: str = DEFAULT_LABELED  # dataset spec of the supervision (Sec. 3.3); "" for none
+    unlabeled: str = DEFAULT_UNLABELED  # dataset spec of the unlabeled pool (FMA-like); "" for none
+    preset: str = ""  # name of the PRESETS entry this config started from ("" = none)
     encoder: str = "small"  # "samplecnn" | "tuneplus" | "small"
     sample_rate: int = 0  # Hz; 0 = the encoder's default (22 050 paper, 16 000 small)
     crop_samples: int = 0  # L; 0 = the encoder's default (59 535 paper, 19 683 small)
@@ -91,7 +114,7 @@ class TrainConfig:
     seed: int = 123  # REFERENCE.md
     device: str = "auto"  # "auto" = cuda when available, else cpu
     amp: bool = True  # bf16 autocast on CUDA (ignored on CPU)
-    num_workers: int = 1  # DataLoader workers (overlap I/O with compute); batches do not depend on it
+    num_workers: int | str = "auto"  # DataLoader workers; "auto": cores - 1 per GPU on CUDA, 1 on CPU
     checkpoint_every: int = 50  # steps between checkpoints (and at the last step)
     objective: str = "contrastive"  # or "supervised": end-to-end BCE/CE baseline
     gather: bool = True  # gather projections across ranks for global negatives
@@ -124,8 +147,31 @@ class TrainConfig:
             fail("objective", "must be 'contrastive' or 'supervised'")
         if self.device not in ("auto", "cpu") and not self.device.startswith("cuda"):
             fail("device", "must be 'auto', 'cpu' or 'cuda[:i]'")
-        if self.num_workers < 0 or self.sample_rate < 0 or self.crop_samples < 0:
-            fail("num_workers" if self.num_workers < 0 else "sample_rate" if self.sample_rate < 0 else "crop_samples", "must be >= 0")
+        if self.num_workers != "auto" and (isinstance(self.num_workers, bool) or not isinstance(self.num_workers, int)
+                                           or self.num_workers < 0):
+            fail("num_workers", "must be an int >= 0 or 'auto'")
+        for name in ("sample_rate", "crop_samples"):
+            if getattr(self, name) < 0:
+                fail(name, "must be >= 0 (0: the encoder's default)")
+        if self.encoder not in ENCODER_CONFIGS:
+            fail("encoder", f"choose one of {sorted(ENCODER_CONFIGS)}")
+        if self.preset and self.preset not in PRESETS:
+            fail("preset", f"choose one of {sorted(PRESETS)}")
+        for name in ("labeled", "unlabeled"):
+            if getattr(self, name):
+                try:
+                    DatasetSpec.parse(getattr(self, name))
+                except (ValueError, TypeError) as error:
+                    fail(name, str(error))
+        if not self.labeled and not self.unlabeled:
+            fail("labeled", "a run needs data: give a labeled and/or an unlabeled dataset spec")
+
+    @classmethod
+    def from_preset(cls, name: str, **overrides) -> TrainConfig:
+        """Build a config from ``PRESETS[name]``, then ``overrides`` (explicit values win)."""
+        if name not in PRESETS:
+            raise ValueError(f"preset={name!r}: choose one of {sorted(PRESETS)}")
+        return cls(**{**PRESETS[name], "preset": name, **overrides})
 
 
 def load_config(run_dir: str | os.PathLike) -> TrainConfig:
@@ -133,22 +179,38 @@ def load_config(run_dir: str | os.PathLike) -> TrainConfig:
     path = Path(run_dir) / CONFIG
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: is {run_dir} a run directory of semisup.train?")
-    return TrainConfig(**json.loads(path.read_text()))
+    return config_from_dict(json.loads(path.read_text()))
 
 
-def _split_task(task: str) -> tuple[str, str | None]:
-    name, _, label = task.partition(":")
-    return name, label or None
+def trains_without_pitch_shift(labeled: str) -> bool:
+    """Say whether a labeled spec's labels are pitches or keys (Table 3, †).
+
+    The paper trains its pitch (NSynth) and key (GiantSteps) models without pitch shifting:
+    shifting a labeled clip would contradict its label. A ``prepared:`` spec is judged by the
+    spec it was prepared from.
+    """
+    if not labeled:
+        return False
+    spec = DatasetSpec.parse(labeled)
+    if spec.kind == "prepared":
+        from semisup.data.datasets.prepared import read_manifest
+
+        return trains_without_pitch_shift(read_manifest(spec.path).get("source", ""))
+    options = spec.kwargs()
+    return (spec.kind == "giantsteps" or options.get("label") in ("pitch", "key")
+            or (spec.kind == "embedded" and options.get("task") == "key"))
 
 
 def _datasets(config: TrainConfig):
-    """Labeled and unlabeled training sources for the sampler."""
+    """Labeled and unlabeled training sources for the sampler (only those the run uses)."""
     labeled = unlabeled = None
-    if config.labeled_task and (config.objective == "supervised" or (config.ps > 0 and config.bs > 0)):
-        task, label = _split_task(config.labeled_task)
-        labeled = load_dataset("embedded", config.data_dir, task=task, label=label)
-    if config.unlabeled_task and config.objective == "contrastive" and config.bs < 1:
-        unlabeled = load_dataset("embedded", config.data_dir, task=config.unlabeled_task)
+    if config.objective == "supervised" or (config.ps > 0 and config.bs > 0):
+        if not config.labeled:
+            raise ValueError(f"ps={config.ps}, bs={config.bs} (objective {config.objective!r}) need "
+                             f"labeled data: pass a dataset spec as labeled (--labeled)")
+        labeled = DatasetSpec.parse(config.labeled).load()
+    if config.objective == "contrastive" and config.bs < 1 and config.unlabeled:
+        unlabeled = DatasetSpec.parse(config.unlabeled).load()
     return labeled, unlabeled
 
 
@@ -197,12 +259,12 @@ def _device(config: TrainConfig, rank: int) -> torch.device:
     return torch.device(config.device)
 
 
-def _prepare_run_dir(config: TrainConfig, is_main: bool) -> Path:
-    """Create the run directory or check that it belongs to this config (steps may grow)."""
+def _check_run_dir(config: TrainConfig) -> Path:
+    """Check that an existing run directory belongs to this config (steps may grow); write nothing."""
     run_dir = Path(config.run_dir)
     path = run_dir / CONFIG
     if path.exists():
-        saved = learning_settings(TrainConfig(**json.loads(path.read_text())))
+        saved = learning_settings(config_from_dict(json.loads(path.read_text())))
         mine = learning_settings(config)
         changed = sorted(k for k in mine if k != "steps" and saved.get(k) != mine[k])
         if changed:
@@ -210,9 +272,28 @@ def _prepare_run_dir(config: TrainConfig, is_main: bool) -> Path:
                 f"{run_dir} holds a run with a different config ({', '.join(f'{k}: {saved.get(k)!r} -> {mine[k]!r}' for k in changed)}); "
                 f"use a new --run-dir or delete the old one"
             )
-    if is_main:
-        atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(asdict(config), indent=2)))
     return run_dir
+
+
+def _write_config(config: TrainConfig, run_dir: Path) -> None:
+    atomic_write(run_dir / CONFIG, lambda tmp: Path(tmp).write_text(json.dumps(asdict(config), indent=2)))
+
+
+def config_from_dict(fields: dict) -> TrainConfig:
+    """Build a config from a saved ``config.json``, reading older layouts too.
+
+    Runs saved before dataset specs named their data ``data_dir`` + ``labeled_task``
+    (``"task[:label]"``) + ``unlabeled_task`` of the embedded benchmark; they map onto
+    ``embedded:`` specs.
+    """
+    fields = dict(fields)
+    if "data_dir" in fields:
+        data_dir = fields.pop("data_dir")
+        task, _, label = fields.pop("labeled_task", "").partition(":")
+        pool = fields.pop("unlabeled_task", "")
+        fields["labeled"] = f"embedded:{data_dir}?task={task}" + (f"&label={label}" if label else "") if task else ""
+        fields["unlabeled"] = f"embedded:{data_dir}?task={pool}" if pool else ""
+    return TrainConfig(**fields)
 
 
 def _write_metrics(path: Path, rows: list[dict], keep_before: int | None = None) -> None:
@@ -269,7 +350,11 @@ def learning_settings(config: TrainConfig) -> dict:
     """
     fields = {k: v for k, v in asdict(config).items() if k not in _RUNTIME_FIELDS}
     if config.objective == "contrastive" and (config.ps == 0 or config.bs == 0):
-        fields.update(ps=0.0, bs=0.0, labeled_task="", criterion=1)
+        fields.update(ps=0.0, bs=0.0, labeled="", criterion=1)
+    if config.objective == "supervised" or config.bs == 1:
+        fields.update(unlabeled="")  # no unlabeled clip is drawn
+    sample_rate, crop_samples = input_format(config)
+    fields.update(sample_rate=sample_rate, crop_samples=crop_samples)  # 0 = the encoder's default
     return fields
 
 
@@ -281,10 +366,25 @@ def default_run_dir(config: TrainConfig, root: str = "runs") -> str:
     """
     fields = learning_settings(config)
     digest = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:8]
-    task = fields["labeled_task"].replace(":", "-") or "none"
+    task = DatasetSpec.parse(fields["labeled"]).slug if fields["labeled"] else "none"
     name = (f"{config.objective[:5]}-{config.encoder}-{task}-ps{fields['ps']:g}-bs{fields['bs']:g}"
             f"-C{fields['criterion']}-v{config.n_views}-s{config.steps}-seed{config.seed}-{digest}")
     return str(Path(root) / name)
+
+
+def loader_workers(num_workers: int | str, device: torch.device, world: int = 1) -> int:
+    """DataLoader workers for ``num_workers`` (``"auto"``: feed a GPU, stay light on a CPU).
+
+    ``"auto"`` gives each rank on CUDA its share of the cores less one (at least 1): a GPU
+    consumes thousands of clips/s and a prepared WAV cache delivers ~1 500–2 000 per core.
+    On a CPU the model is the bottleneck and one worker overlaps I/O with compute.
+    """
+    if num_workers != "auto":
+        return int(num_workers)
+    if device.type != "cuda":
+        return 1
+    local_ranks = int(os.environ.get("LOCAL_WORLD_SIZE", world))
+    return max(1, (os.cpu_count() or 2) // local_ranks - 1)
 
 
 def train(config: TrainConfig) -> Path:
@@ -292,17 +392,21 @@ def train(config: TrainConfig) -> Path:
 
     Each step: draw a semi-supervised batch ``[B, V, L]`` (Sec. 3.3), augment every crop
     independently (Table 1), project, and minimise Eq. 3 (or BCE/CE for the supervised
-    baseline). Logs step, loss, s_sl, s_smsl, labeled fraction, clips/s and lr.
+    baseline). Logs step, loss, s_sl, s_smsl, labeled fraction, clips/s, the data share of
+    the step (time spent waiting for the loader), bad files skipped and lr.
     """
     rank, world = _distributed()
     is_main = rank == 0
     if config.batch_size % world:
         raise ValueError(f"batch_size={config.batch_size} must be divisible by the {world} ranks")
     device = _device(config, rank)
-    run_dir = _prepare_run_dir(config, is_main)
+    run_dir = _check_run_dir(config)
+    # Everything that can fail on user input comes before the first write to run_dir.
     torch.manual_seed(config.seed)  # model initialisation, identical on every rank
     sampler, labeled = build_sampler(config, rank, world)
     model = _build_model(config, len(labeled.classes) if labeled is not None else 0).to(device)
+    if is_main:
+        _write_config(config, run_dir)
     sample_rate = model.encoder.sample_rate
     chain = AugmentationChain(sample_rate, severity=config.severity, p_chain=config.augment_p,
                               exclude=() if config.pitch_shift else ("pitch",)).to(device)
@@ -325,9 +429,10 @@ def train(config: TrainConfig) -> Path:
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
     loss_fn = SemiSupConLoss(config.temperature, config.criterion, gather=config.gather)
+    workers = loader_workers(config.num_workers, device, world)
     loader = torch.utils.data.DataLoader(
-        sampler, batch_size=None, num_workers=config.num_workers,
-        pin_memory=device.type == "cuda", persistent_workers=config.num_workers > 0,
+        sampler, batch_size=None, num_workers=workers,
+        pin_memory=device.type == "cuda", persistent_workers=workers > 0,
     )
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.amp and device.type == "cuda")
     rows: list[dict] = []
@@ -338,6 +443,7 @@ def train(config: TrainConfig) -> Path:
     model.train()
     for step in range(start, config.steps):
         batch = next(batches)
+        data_s = time.perf_counter() - tick  # waiting for the loader: the data share of the step
         audio = batch["audio"].to(device, non_blocking=True)  # [B, V, L]
         b, v, n = audio.shape
         generator = _step_generator(config.seed, rank, step, device)
@@ -359,15 +465,17 @@ def train(config: TrainConfig) -> Path:
         if not math.isfinite(loss_value):
             raise FloatingPointError(f"loss became {loss_value} at step {step}; lower --lr or check the data")
         now = time.perf_counter()
-        clips_per_s = b * world / max(now - tick, 1e-9)
+        step_s = max(now - tick, 1e-9)
+        clips_per_s = b * world / step_s
         tick = now
         rows.append({
             "step": step, "loss": loss_value, **sparsity,
             "labeled_fraction": float(batch["labeled"].float().mean()),
-            "clips_per_s": clips_per_s, "lr": optimizer.param_groups[0]["lr"],
+            "clips_per_s": clips_per_s, "data_share": data_s / step_s, "n_skipped": batch["n_skipped"],
+            "lr": optimizer.param_groups[0]["lr"],
         })
         progress.update(1)
-        progress.set_postfix(loss=f"{loss_value:.3f}", clips_s=f"{clips_per_s:.1f}")
+        progress.set_postfix(loss=f"{loss_value:.3f}", clips_s=f"{clips_per_s:.1f}", data=f"{data_s / step_s:.0%}")
         done = step + 1
         if done % config.checkpoint_every == 0 or done == config.steps:
             sampler_states = _gather_objects({"next_batch": done}, world)
@@ -443,18 +551,34 @@ def _parse_bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true/false, got {text!r}")
 
 
+def _parse_workers(text: str) -> int | str:
+    return "auto" if text == "auto" else int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """One ``--flag`` per TrainConfig field."""
+    """One ``--flag`` per TrainConfig field; flags left out keep the preset's or the default value."""
     parser = argparse.ArgumentParser(prog="python -m semisup.train", description=__doc__.splitlines()[0])
+    special = {"criterion": _parse_criterion, "num_workers": _parse_workers}
     for f in dataclasses.fields(TrainConfig):
-        kind = {"criterion": _parse_criterion}.get(f.name) or (_parse_bool if f.type in (bool, "bool") else type(f.default))
-        parser.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=kind, default=f.default)
+        kind = special.get(f.name) or (_parse_bool if f.type in (bool, "bool") else type(f.default))
+        help_text = f"default: {f.default!r}"
+        if f.name == "preset":
+            help_text = f"start from a named set of fields ({', '.join(PRESETS)}); explicit flags override it"
+        parser.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=kind, default=argparse.SUPPRESS,
+                            help=help_text)
     return parser
+
+
+def config_from_args(argv: list[str] | None = None) -> TrainConfig:
+    """Parse CLI flags into a config: the preset's fields first, then every flag given."""
+    explicit = vars(build_parser().parse_args(argv))
+    preset = explicit.pop("preset", "")
+    return TrainConfig.from_preset(preset, **explicit) if preset else TrainConfig(**explicit)
 
 
 def main(argv: list[str] | None = None) -> None:
     """CLI entry point."""
-    config = TrainConfig(**vars(build_parser().parse_args(argv)))
+    config = config_from_args(argv)
     if int(os.environ.get("RANK", "0")) == 0:
         print(json.dumps(asdict(config), indent=2))
     train(config)

@@ -15,6 +15,7 @@ from semisup.data.audio import (
     read_audio,
     read_chunk,
     read_crops,
+    read_views,
 )
 
 SR = 8000
@@ -229,3 +230,31 @@ def test_skipped_files_warns_once_per_file(recwarn):
 def test_module_exports_exist():
     for name in audio.__all__:
         assert hasattr(audio, name)
+
+
+def test_views_of_a_long_file_are_adjacent_crops_of_one_chunk(tmp_path):
+    path = ramp(tmp_path / "long.wav", 10_000)
+    views = read_views(path, 3, 500, SR, rng=np.random.default_rng(4))
+    chunk = read_chunk(path, 1500, SR, rng=np.random.default_rng(4))
+    assert views.shape == (3, 500) and torch.equal(views.reshape(-1), chunk)
+
+
+def test_views_of_a_short_file_are_crops_inside_it_that_may_overlap(tmp_path):
+    # NSynth-like: 1.5 views long. Views must hold audio (no padding) and keep time order.
+    path = ramp(tmp_path / "short.wav", 750)
+    starts = set()
+    for seed in range(30):
+        views = read_views(path, 2, 500, SR, rng=np.random.default_rng(seed))
+        index = index_of(views)  # [2, 500] sample numbers
+        assert views.shape == (2, 500)
+        assert (np.diff(index, axis=1) == 1).all()  # each view is a contiguous crop of the file
+        assert index.min() >= 0 and index.max() < 750 and index[0, 0] <= index[1, 0]
+        starts.add(tuple(index[:, 0]))
+    assert len(starts) > 10  # offsets are drawn, not fixed
+
+
+def test_views_of_a_file_shorter_than_one_crop_are_padded_copies(tmp_path):
+    path = ramp(tmp_path / "tiny.wav", 300)
+    views = read_views(path, 2, 500, SR, rng=np.random.default_rng(0))
+    assert torch.equal(views[0], views[1])
+    assert (index_of(views[0, :300]) == np.arange(300)).all() and (views[0, 300:] == 0).all()

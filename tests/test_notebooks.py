@@ -23,18 +23,19 @@ SMOKE = {"steps": 2, "batch_size": 4, "max_epochs": 2}
 
 def smoke_parameters(tiny, tmp):
     runs, results = str(tmp / "runs"), str(tmp / "results")
+    pitch, key, tags = (f"embedded:{tiny}?{q}" for q in ("task=notes&label=pitch", "task=key", "task=tags"))
+    data = {"unlabeled": f"embedded:{tiny}?task=unlabeled"}
     return {
-        "02_pretrain.ipynb": {"data_dir": tiny, "run_dir": str(tmp / "run02"), "steps": 2, "batch_size": 4,
-                              "labeled_task": "notes:pitch", "num_workers": 0},
-        "03_probe.ipynb": {"data_dir": tiny, "run_dir": str(tmp / "run02"), "max_epochs": 2,
-                           "tasks": ["notes:pitch", "key", "tags"]},
-        "04_ablations.ipynb": {"data_dir": tiny, "sweeps": ["ps_bs"], "seeds": [0], "probe_tasks": ["tags"],
+        "02_pretrain.ipynb": {**data, "labeled": pitch, "run_dir": str(tmp / "run02"), "steps": 2, "batch_size": 4,
+                              "num_workers": 0},
+        "03_probe.ipynb": {"run_dir": str(tmp / "run02"), "max_epochs": 2, "tasks": [pitch, key, tags]},
+        "04_ablations.ipynb": {**data, "labeled": tags, "sweeps": ["ps_bs"], "seeds": [0], "probe_tasks": [tags],
                                "max_points": 2, "runs_root": str(tmp / "papermill_runs"), **SMOKE, "batch_size": 10},
-        "05_robustness.ipynb": {"data_dir": tiny, "runs_root": runs, "results_dir": results, "severities": [0, 4],
+        "05_robustness.ipynb": {**data, "labeled": tags, "runs_root": runs, "results_dir": results, "severities": [0, 4],
                                 "corruptions": ["reverb", "bitcrush"], **SMOKE},
-        "06_tsne.ipynb": {"data_dir": tiny, "runs_root": runs, "results_dir": results, "steps": 2, "batch_size": 4},
-        "07_cross_task.ipynb": {"data_dir": tiny, "runs_root": runs, "results_dir": results, "labeled_tasks": ["notes:pitch", "tags"],
-                                "probe_tasks": ["notes:pitch", "key"], **SMOKE},
+        "06_tsne.ipynb": {**data, "labeled": pitch, "runs_root": runs, "results_dir": results, "steps": 2, "batch_size": 4},
+        "07_cross_task.ipynb": {**data, "labeled": [pitch, tags], "runs_root": runs, "results_dir": results,
+                                "probe_tasks": [pitch, key], **SMOKE},
     }
 
 
@@ -62,7 +63,7 @@ def test_notebooks_run_under_nbval(tiny_data, tmp_path):
     metrics = pd.read_csv(tmp_path / "run02" / "metrics.csv")
     assert len(metrics) == 2 and metrics["loss"].between(0, 20).all()
     probes = pd.read_csv(tmp_path / "run02" / "probe_results.csv")
-    assert set(probes["task"]) == {"notes:pitch", "key:key", "tags:tags"}
+    assert set(probes["task"]) == set(smoke_parameters(str(tiny_data), tmp_path)["03_probe.ipynb"]["tasks"])
     scores = probes[probes["metric"] != "n_classes_scored"]
     assert scores["value"].between(0, 1).all()
     sweep = pd.read_csv(tmp_path / "papermill_runs" / "ps_bs" / "results.csv")
@@ -75,7 +76,7 @@ def test_notebooks_run_under_nbval(tiny_data, tmp_path):
     knn = pd.read_csv(tmp_path / "results" / "knn_seed123.csv")
     assert knn["knn_pitch_class_accuracy"].between(0, 1).all() and len(knn) == 2
     cross = pd.read_csv(tmp_path / "results" / "cross_task.csv")
-    assert set(cross["model"]) == {"self-supervised", "self-supervised, no pitch shift", "notes:pitch", "tags"}
+    assert set(cross["model"]) == {"self-supervised", "self-supervised, no pitch shift", "notes-pitch", "tags"}
 
 
 @pytest.mark.slow
@@ -92,7 +93,7 @@ def test_the_readme_user_command_works_as_typed(tmp_path):
     from semisup.train import TrainConfig, default_run_dir
 
     build("small", ROOT / "data" / "small", seed=0, progress=False)
-    config = TrainConfig(ps=0.1, steps=2, data_dir=str(ROOT / "data" / "small"))
+    config = TrainConfig(ps=0.1, steps=2)
     run = ROOT / default_run_dir(config)
     existed = run.exists()
     try:
@@ -113,5 +114,5 @@ def test_the_readme_user_command_works_as_typed(tmp_path):
 def test_bad_parameter_fails_in_the_validation_cell_naming_it(tmp_path):
     with pytest.raises(papermill.PapermillExecutionError, match="ps=1.5") as error:
         papermill.execute_notebook(str(ROOT / "notebooks" / "02_pretrain.ipynb"), str(tmp_path / "out.ipynb"),
-                                   parameters={"ps": 1.5, "data_dir": str(tmp_path)}, progress_bar=False)
+                                   parameters={"ps": 1.5, "labeled": f"embedded:{tmp_path}?task=tags"}, progress_bar=False)
     assert error.value.exec_count <= 3  # parameters, injected parameters, validation

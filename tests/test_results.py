@@ -1,21 +1,23 @@
 import pandas as pd
 
-from semisup.results import summarise
+from semisup.results import DEFAULT_SPECS, summarise
+
+PITCH, TAGS = DEFAULT_SPECS["pitch"], DEFAULT_SPECS["tags"]
 
 
 def _write_tables(tmp_path, tags_by_ps):
     rows = []
     for seed, (ssl_pitch, semi_pitch) in enumerate([(0.30, 0.50), (0.32, 0.52)]):
         rows += [
-            {"model": "self-supervised", "task": "notes:pitch", "metric": "accuracy", "value": ssl_pitch, "seed": seed},
-            {"model": "notes:pitch", "task": "notes:pitch", "metric": "accuracy", "value": semi_pitch, "seed": seed},
-            {"model": "self-supervised", "task": "tags:tags", "metric": "auroc", "value": 0.80, "seed": seed},
-            {"model": "notes:pitch", "task": "tags:tags", "metric": "auroc", "value": 0.795, "seed": seed},
+            {"model": "self-supervised", "task": PITCH, "metric": "accuracy", "value": ssl_pitch, "seed": seed},
+            {"model": "notes-pitch", "task": PITCH, "metric": "accuracy", "value": semi_pitch, "seed": seed},
+            {"model": "self-supervised", "task": TAGS, "metric": "auroc", "value": 0.80, "seed": seed},
+            {"model": "notes-pitch", "task": TAGS, "metric": "auroc", "value": 0.795, "seed": seed},
         ]
     pd.DataFrame(rows).to_csv(tmp_path / "cross_task.csv", index=False)
     sweep = tmp_path / "sweeps" / "ps_bs"
     sweep.mkdir(parents=True)
-    pd.DataFrame([{"task": "tags:tags", "metric": "auroc", "ps": ps, "value": value, "seed": 0}
+    pd.DataFrame([{"task": TAGS, "metric": "auroc", "ps": ps, "value": value, "seed": 0}
                   for ps, value in tags_by_ps.items()]).to_csv(sweep / "results.csv", index=False)
     robust = [{"model": m, "seed": 0, "metric": "auroc", "severity": s, "value": v}
               for m, clean, worst in (("self-supervised", 0.8, 0.75), ("end-to-end", 0.8, 0.6))
@@ -27,7 +29,7 @@ def _write_tables(tmp_path, tags_by_ps):
 
 def test_summary_computes_the_four_effects(tmp_path):
     _write_tables(tmp_path, {ps: 0.7 + ps / 10 for ps in (0, 0.1, 0.5, 1)})
-    lines = summarise(tmp_path).splitlines()
+    lines = summarise(tmp_path, DEFAULT_SPECS).splitlines()
     assert "31.0 ± 1.4 → 51.0 ± 1.4 (gain +20.0)" in lines[2] and lines[2].endswith("yes (≥ +10) |")
     assert "(change -0.5)" in lines[3] and "yes (within 1)" in lines[3]
     assert lines[4].endswith("| yes (rises at every step) |")
@@ -37,5 +39,5 @@ def test_summary_computes_the_four_effects(tmp_path):
 
 def test_summary_names_the_step_where_e2_falls(tmp_path):
     _write_tables(tmp_path, {0: 0.775, 0.1: 0.772, 0.5: 0.779, 1: 0.789})
-    e2 = summarise(tmp_path).splitlines()[4]
+    e2 = summarise(tmp_path, DEFAULT_SPECS).splitlines()[4]
     assert e2.endswith("| no: 0 → 1 +1.4, but falls at 0 → 0.1 (-0.3) |")

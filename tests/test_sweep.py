@@ -57,3 +57,11 @@ def test_shipped_grid_files_are_valid():
     assert {f.stem for f in files} >= {"ps_bs", "ps_only", "bs_only", "criterion", "views"}
     for f in files:
         assert expand_grid(load_grid(f))
+
+
+def test_grids_may_vary_dataset_specs_and_runs_are_named_by_slug():
+    spec = load_grid({"sweep": "s", "notebooks": ["a"], "seeds": [0],
+                      "grid": {"labeled": ["mtat:/data/MTAT?subset=top50", "embedded:data/small?task=notes&label=pitch"]}})
+    runs = expand_grid(spec)
+    assert [name for name, _ in runs] == ["labeled=mtat-top50_seed=0", "labeled=notes-pitch_seed=0"]
+    assert runs[0][1]["labeled"] == "mtat:/data/MTAT?subset=top50"

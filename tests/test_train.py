@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import asdict
 
 import pandas as pd
 import pytest
@@ -16,15 +17,22 @@ from semisup.train import (
     _build_model,
     _step_generator,
     build_parser,
+    config_from_args,
+    load_config,
     load_encoder,
+    loader_workers,
     train,
 )
 
-FAST = {"batch_size": 4, "encoder": "small", "progress": False, "labeled_task": "notes:pitch", "num_workers": 0}
+FAST = {"batch_size": 4, "encoder": "small", "progress": False, "num_workers": 0}
+
+
+def specs(tiny_data, labeled="task=notes&label=pitch"):
+    return {"labeled": f"embedded:{tiny_data}?{labeled}", "unlabeled": f"embedded:{tiny_data}?task=unlabeled"}
 
 
 def config(tiny_data, run_dir, **overrides):
-    return TrainConfig(**{"data_dir": str(tiny_data), "run_dir": str(run_dir), **FAST, **overrides})
+    return TrainConfig(**{**specs(tiny_data), "run_dir": str(run_dir), **FAST, **overrides})
 
 
 def test_ssl_and_semi_supervised_runs_log_and_reload(tiny_data, tmp_path):
@@ -43,8 +51,9 @@ def test_ssl_and_semi_supervised_runs_log_and_reload(tiny_data, tmp_path):
     assert ssl["s_sl"].isna().all()  # no labeled block in SSL batches
     from semisup.probe import probe_run
 
-    scores = probe_run(tmp_path / "semi", tiny_data, ["notes:pitch", "tags"], max_epochs=2, progress=False)
-    assert set(scores["task"]) == {"notes:pitch", "tags:tags"}
+    tasks = [f"embedded:{tiny_data}?task=notes&label=pitch", f"embedded:{tiny_data}?task=tags"]
+    scores = probe_run(tmp_path / "semi", tasks, max_epochs=2, progress=False)
+    assert set(scores["task"]) == set(tasks)
     assert scores[scores["metric"].isin(["accuracy", "auroc"])]["value"].between(0, 1).all()
 
 
@@ -67,10 +76,55 @@ def test_bad_config_names_the_field(tiny_data, tmp_path):
 
 
 def test_cli_parses_every_field():
-    args = build_parser().parse_args(["--ps", "0.1", "--criterion", "weighted", "--amp", "false", "--steps", "7"])
-    cfg = TrainConfig(**vars(args))
-    assert (cfg.ps, cfg.criterion, cfg.amp, cfg.steps) == (0.1, "weighted", False, 7)
-    assert TrainConfig(**vars(build_parser().parse_args(["--criterion", "2"]))).criterion == 2
+    cfg = config_from_args(["--ps", "0.1", "--criterion", "weighted", "--amp", "false", "--steps", "7",
+                            "--num-workers", "3", "--labeled", "mtat:/data/MTAT?subset=top50", "--unlabeled", ""])
+    assert (cfg.ps, cfg.criterion, cfg.amp, cfg.steps, cfg.num_workers) == (0.1, "weighted", False, 7, 3)
+    assert (cfg.labeled, cfg.unlabeled) == ("mtat:/data/MTAT?subset=top50", "")
+    assert config_from_args(["--criterion", "2"]).criterion == 2
+    assert config_from_args([]) == TrainConfig()
+    assert set(vars(build_parser().parse_args([]))) == set()  # flags left out keep preset/default values
+
+
+def test_presets_are_the_paper_settings_and_explicit_flags_win():
+    paper = config_from_args(["--preset", "paper"])
+    assert (paper.encoder, paper.sample_rate, paper.crop_samples, paper.n_views, paper.batch_size) == (
+        "samplecnn", 22050, 59535, 2, 96)
+    assert (paper.lr, paper.temperature, paper.steps, paper.seed, paper.preset) == (1e-4, 0.1, 200_000, 123, "paper")
+    ablation = config_from_args(["--preset", "ablation", "--lr", "3e-4", "--batch-size", "48"])
+    assert (ablation.steps, ablation.lr, ablation.batch_size, ablation.encoder) == (50_000, 3e-4, 48, "samplecnn")
+    assert TrainConfig.from_preset("paper", steps=10).steps == 10
+    with pytest.raises(ValueError, match="preset='huge'.*ablation.*paper"):
+        config_from_args(["--preset", "huge"])
+    with pytest.raises(ValueError, match="labeled=.*mtat has no option 'subsett'"):
+        TrainConfig(labeled="mtat:/data/MTAT?subsett=top50")
+    with pytest.raises(ValueError, match="a run needs data"):
+        TrainConfig(labeled="", unlabeled="")
+
+
+def test_loader_workers_auto_feeds_a_gpu_and_stays_light_on_cpu(monkeypatch):
+    assert loader_workers(3, torch.device("cpu")) == 3
+    assert loader_workers("auto", torch.device("cpu")) == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    monkeypatch.delenv("LOCAL_WORLD_SIZE", raising=False)
+    assert loader_workers("auto", torch.device("cuda", 0)) == 15
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "4")
+    assert loader_workers("auto", torch.device("cuda", 0), world=4) == 3
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--encoder", "foo"], "encoder='foo'"),
+    (["--labeled", "embedded:{tiny}?task=nope"], "task='nope' is not in"),
+    (["--labeled", "mtat:{tmp}/no_such_folder"], "not a directory"),
+])
+def test_a_failed_start_leaves_the_run_directory_as_it_was(tiny_data, tmp_path, flags, message):
+    run_dir = tmp_path / "run"
+    cli = _cli(tiny_data, run_dir, steps=1)
+    bad = cli + [f.format(tiny=tiny_data, tmp=tmp_path) for f in flags]
+    failed = subprocess.run(bad, capture_output=True, text=True)
+    assert failed.returncode != 0 and message in failed.stderr
+    assert not run_dir.exists()
+    subprocess.run(cli, check=True, capture_output=True)  # the corrected command is accepted
+    assert json.loads((run_dir / "config.json").read_text())["encoder"] == "small"
 
 
 def test_atomic_write_keeps_previous_file_on_failure(tmp_path):
@@ -89,9 +143,10 @@ def test_atomic_write_keeps_previous_file_on_failure(tmp_path):
 
 
 def _cli(tiny_data, run_dir, steps=10):
-    return [sys.executable, "-m", "semisup.train", "--run-dir", str(run_dir), "--data-dir", str(tiny_data),
-            "--steps", str(steps), "--checkpoint-every", "2", "--batch-size", "4", "--encoder", "small",
-            "--labeled-task", "notes:pitch", "--progress", "false", "--num-workers", "0"]
+    labeled, unlabeled = specs(tiny_data).values()
+    return [sys.executable, "-m", "semisup.train", "--run-dir", str(run_dir), "--labeled", labeled,
+            "--unlabeled", unlabeled, "--steps", str(steps), "--checkpoint-every", "2", "--batch-size", "4",
+            "--encoder", "small", "--progress", "false", "--num-workers", "0"]
 
 
 def _state(run_dir):
@@ -162,9 +217,23 @@ def test_two_process_gloo_matches_single_process_first_step(tiny_data, tmp_path)
 def test_default_run_dir_shares_equivalent_runs():
     from semisup.train import default_run_dir
 
-    ssl_a = TrainConfig(ps=0.0, bs=0.0, labeled_task="tags", num_workers=0)
-    ssl_b = TrainConfig(ps=0.0, bs=0.5, labeled_task="notes:pitch", criterion=2, num_workers=2)
+    tags, key = "embedded:data/small?task=tags", "embedded:data/small?task=key"
+    ssl_a = TrainConfig(ps=0.0, bs=0.0, labeled=tags, num_workers=0)
+    ssl_b = TrainConfig(ps=0.0, bs=0.5, labeled="embedded:data/small?task=notes&label=pitch", criterion=2,
+                        num_workers=2)
     assert default_run_dir(ssl_a) == default_run_dir(ssl_b)  # no labels used: the same SSL run
-    semi = TrainConfig(ps=1.0, bs=0.5, labeled_task="tags")
-    assert default_run_dir(semi) != default_run_dir(TrainConfig(ps=1.0, bs=0.5, labeled_task="key"))
-    assert default_run_dir(semi) != default_run_dir(TrainConfig(ps=1.0, bs=0.5, labeled_task="tags", seed=1))
+    semi = TrainConfig(ps=1.0, bs=0.5, labeled=tags)
+    assert "-tags-ps1-bs0.5-" in default_run_dir(semi)
+    assert default_run_dir(semi) != default_run_dir(TrainConfig(ps=1.0, bs=0.5, labeled=key))
+    assert default_run_dir(semi) != default_run_dir(TrainConfig(ps=1.0, bs=0.5, labeled=tags, seed=1))
+    samplecnn = TrainConfig(encoder="samplecnn")
+    assert default_run_dir(samplecnn) == default_run_dir(TrainConfig(encoder="samplecnn", sample_rate=22050))
+
+
+def test_configs_saved_before_dataset_specs_still_load(tmp_path):
+    old = {**asdict(TrainConfig()), "data_dir": "/d/small", "labeled_task": "notes:pitch", "unlabeled_task": "unlabeled"}
+    del old["labeled"], old["unlabeled"], old["preset"]
+    (tmp_path / "config.json").write_text(json.dumps(old))
+    loaded = load_config(tmp_path)
+    assert loaded.labeled == "embedded:/d/small?task=notes&label=pitch"
+    assert loaded.unlabeled == "embedded:/d/small?task=unlabeled"

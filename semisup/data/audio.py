@@ -11,9 +11,12 @@ Conventions
   other rates are resampled with ``torchaudio.transforms.Resample`` (windowed sinc, one
   cached instance per ``(orig, new)`` rate pair).
 - Lengths are in samples *at the requested rate*: ``n_samples``, ``crop_samples`` (``L``).
-- **Padding policy.** A file shorter than the requested chunk is read whole and zero-padded
-  at the end (NSynth notes last 4 s, shorter than 2 views of 2.7 s). A file shorter than one
-  evaluation crop gives one zero-padded crop. Nothing else is padded.
+- **Short files.** Training views (:func:`read_views`) of a file shorter than ``V * L``
+  samples are ``V`` crops of ``L`` at random, possibly overlapping, offsets (in time order),
+  as the authors' code does, instead of a chunk whose last view is mostly silence (NSynth's
+  4 s notes hold 1.5 views of 2.7 s); only a file shorter than one crop is zero-padded, its
+  views then identical before augmentation. :func:`read_chunk` zero-pads a short file at the
+  end; a file shorter than one evaluation crop gives one zero-padded crop.
 - **Bad files** raise :class:`AudioFileError` (a ``ValueError``) naming the file: missing
   (also a ``FileNotFoundError``), unreadable/corrupt, empty (no frames), or with NaN/inf
   among the decoded samples (a chunk read checks the chunk it decoded, not the whole file). Callers that prefer to go on record them in a :class:`SkippedFiles` log
@@ -44,6 +47,7 @@ __all__ = [
     "SkippedFiles",
     "audio_info",
     "read_chunk",
+    "read_views",
     "read_audio",
     "read_crops",
     "iter_crops",
@@ -210,7 +214,12 @@ def read_chunk(
     """
     n_samples = _check_request("n_samples", n_samples)
     sample_rate = _check_request("sample_rate", sample_rate)
-    info = audio_info(path)
+    return _read_chunk(audio_info(path), n_samples, sample_rate, rng, start_s)
+
+
+def _read_chunk(info: AudioInfo, n_samples: int, sample_rate: int, rng: np.random.Generator | None,
+                start_s: float) -> Tensor:
+    """:func:`read_chunk` once the header is read."""
     # Frames to decode at the file's rate so that resampling yields >= n_samples.
     n_read = n_samples if info.sample_rate == sample_rate else math.ceil(
         n_samples * info.sample_rate / sample_rate
@@ -233,6 +242,36 @@ def read_chunk(
         start = max(0, start - deficit)
         frames = _read_frames(info.path, start, n_read)
     return _fit(_to_mono(info.path, frames, info.sample_rate, sample_rate), n_samples)
+
+
+def read_views(
+    path: str | os.PathLike, n_views: int, crop_samples: int, sample_rate: int, *,
+    rng: np.random.Generator,
+) -> Tensor:
+    """Read ``V`` training views of ``L`` samples from one file (Sec. 4.2, REFERENCE "Batches").
+
+    A file holding at least ``V * L`` samples gives one contiguous random chunk cut into ``V``
+    adjacent, non-overlapping crops. A shorter file gives ``V`` crops at random offsets that
+    may overlap, in time order; a file shorter than one crop gives ``V`` copies of the
+    zero-padded file (see "Short files" in the module docstring).
+
+    Returns
+    -------
+    Tensor
+        float32 ``[V, L]``.
+    """
+    n_views = _check_request("n_views", n_views)
+    crop_samples = _check_request("crop_samples", crop_samples)
+    sample_rate = _check_request("sample_rate", sample_rate)
+    info = audio_info(path)
+    n_chunk = n_views * crop_samples
+    if info.frames * sample_rate // info.sample_rate >= n_chunk:
+        return _read_chunk(info, n_chunk, sample_rate, rng, 0.0).reshape(n_views, crop_samples)  # [V, L]
+    audio = _to_mono(info.path, _read_frames(info.path, 0, None), info.sample_rate, sample_rate)  # [T]
+    if audio.shape[0] <= crop_samples:
+        return _fit(audio, crop_samples).expand(n_views, crop_samples).clone()  # [V, L]
+    starts = np.sort(rng.integers(0, audio.shape[0] - crop_samples + 1, size=n_views))
+    return torch.stack([audio[s:s + crop_samples] for s in starts])  # [V, L]
 
 
 def read_audio(

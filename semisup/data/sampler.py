@@ -3,7 +3,9 @@
 :class:`SemiSupervisedSampler` is a ``torch.utils.data.IterableDataset`` that yields whole
 batches (use ``DataLoader(sampler, batch_size=None, num_workers=...)``). Each clip is one
 contiguous read of ``V * L`` samples cut into ``V`` adjacent, non-overlapping crops
-(REFERENCE "Batches"); augmentation happens later, on ``[B, 1, L]`` batches.
+(REFERENCE "Batches"); a file shorter than ``V * L`` gives ``V`` crops at random offsets
+that may overlap (:func:`semisup.data.audio.read_views`). Augmentation happens later, on
+``[B, 1, L]`` batches.
 
 Conventions
 -----------
@@ -43,7 +45,7 @@ import numpy as np
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
-from semisup.data.audio import AudioFileError, SkippedFiles, read_chunk
+from semisup.data.audio import AudioFileError, SkippedFiles, read_views
 from semisup.data.datasets import AudioDataset
 
 __all__ = ["SemiSupervisedSampler"]
@@ -275,16 +277,20 @@ class SemiSupervisedSampler(IterableDataset):
                          zip(epochs, offsets, strict=True)], dtype=np.int64)
 
     def _read(self, source: _Source, row: int, rng: np.random.Generator) -> tuple[torch.Tensor, int, int]:
-        """Read one clip ``[V * L]``; with skip_bad, replace bad files. Returns (audio, row, skips)."""
-        n_samples = self.n_views * self.crop_samples
+        """Read one clip ``[V, L]``; with skip_bad, replace bad files. Returns (audio, row, skips)."""
         skips = 0
         while True:
             if row not in source.bad:
                 try:
-                    return read_chunk(source.paths[row], n_samples, self.sample_rate, rng=rng), row, skips
+                    views = read_views(source.paths[row], self.n_views, self.crop_samples, self.sample_rate, rng=rng)
+                    return views, row, skips
                 except AudioFileError as error:
                     if not self.skip_bad:
-                        raise
+                        raise AudioFileError(
+                            f"{error}. To train anyway, skip and count bad files (skip_bad=True, "
+                            f"`--skip-bad true`), or prepare the dataset once with "
+                            f"`python -m semisup.data.prepare`, which leaves them out"
+                        ) from error
                     source.bad.add(row)
                     self.skipped.add(source.paths[row], error)
             else:
@@ -317,10 +323,10 @@ class SemiSupervisedSampler(IterableDataset):
                 index.append(source.index[row])
                 if source.labels is not None:
                     labels.append(source.labels[row])
-        b, v, n_samples = self.batch_size, self.n_views, self.crop_samples
+        b = self.batch_size
         out_labels = self._labels(labels)
         return {
-            "audio": torch.stack(audio).reshape(b, v, n_samples),  # [B, V*L] -> [B, V, L]
+            "audio": torch.stack(audio),  # [B, V, L]
             "labels": out_labels,
             "labeled": torch.arange(b) < self.n_labeled,  # [B]
             "source": torch.as_tensor(np.asarray(origin, np.int64)),  # [B]
