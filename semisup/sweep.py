@@ -28,9 +28,11 @@ Conventions
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib.metadata
 import itertools
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -116,17 +118,61 @@ def _write_json(path: Path, data: dict) -> None:
     atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(data, indent=2, default=str)))
 
 
+def notebook_parameters(notebook: str | os.PathLike) -> set[str]:
+    """Names assigned in the cell tagged ``parameters`` of a notebook.
+
+    Read with :mod:`ast`: papermill's own inspection skips any line holding more than one
+    ``=`` (nteract/papermill#864), so it misses every dataset-spec parameter
+    (``labeled = "embedded:data/small?task=tags"``).
+    """
+    import nbformat
+
+    nb = nbformat.read(str(repo_path(notebook)), as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
+    if not cells:
+        return set()
+    tree = ast.parse(cells[0].source)
+    return {target.id for node in tree.body if isinstance(node, ast.Assign | ast.AnnAssign)
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+            if isinstance(target, ast.Name)}
+
+
+class _KnownParameters(logging.Filter):
+    """Drop papermill's false warnings about parameters that the notebook does declare (#864)."""
+
+    def __init__(self, declared: set[str]):
+        super().__init__()
+        self.declared = declared
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message.startswith("Passed unknown parameter: "):
+            return message.removeprefix("Passed unknown parameter: ") not in self.declared
+        return not message.startswith("Unable to parse line")
+
+
 def execute(notebook: str | os.PathLike, output: str | os.PathLike, parameters: dict, progress: bool = True) -> None:
     """Run ``notebook`` (relative to the repository root, or absolute) with papermill into ``output``.
 
     The kernel works in the repository root, as ``papermill notebooks/...`` typed there does,
     so every caller (sweeps, ``make demo``, ``make results``) sees the same relative paths.
+    A parameter the notebook does not declare is an error naming the ones it does.
     """
     import papermill  # only callers that execute notebooks pay for its import
 
+    declared = notebook_parameters(notebook)
+    unknown = sorted(set(parameters) - declared)
+    if unknown:
+        raise ValueError(f"{notebook} has no parameter(s) {unknown}; it declares {sorted(declared)}")
     Path(output).parent.mkdir(parents=True, exist_ok=True)
-    papermill.execute_notebook(str(repo_path(notebook)), str(output), parameters=parameters, cwd=str(repo_root()),
-                               progress_bar=progress, kernel_name="python3")
+    quiet = _KnownParameters(declared)
+    logger = logging.getLogger("papermill")
+    logger.addFilter(quiet)
+    try:
+        papermill.execute_notebook(str(repo_path(notebook)), str(output), parameters=parameters,
+                                   cwd=str(repo_root()), progress_bar=progress, kernel_name="python3")
+    finally:
+        logger.removeFilter(quiet)
 
 
 def run_sweep(spec: str | os.PathLike | dict, root: str | os.PathLike | None = None, progress: bool = True,
@@ -137,8 +183,6 @@ def run_sweep(spec: str | os.PathLike | dict, root: str | os.PathLike | None = N
     its partially executed copy in the run folder, for inspection. ``max_points`` keeps only
     the first runs of the grid (smoke tests).
     """
-    import papermill
-
     spec = load_grid(spec)
     root = repo_path(root or spec.get("root", "papermill_runs")) / spec["sweep"]
     folders = []
@@ -152,7 +196,7 @@ def run_sweep(spec: str | os.PathLike | dict, root: str | os.PathLike | None = N
         _write_json(folder / "params.json", _provenance(params))
         for notebook in spec["notebooks"]:
             source = repo_path(notebook)
-            declared = papermill.inspect_notebook(str(source))  # pass each notebook its own parameters
+            declared = notebook_parameters(source)  # pass each notebook its own parameters
             execute(source, folder / source.name, {k: v for k, v in params.items() if k in declared}, progress)
         _write_json(folder / "done.json", {"run": name})
     return folders

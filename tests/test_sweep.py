@@ -65,3 +65,13 @@ def test_grids_may_vary_dataset_specs_and_runs_are_named_by_slug():
     runs = expand_grid(spec)
     assert [name for name, _ in runs] == ["labeled=mtat-top50_seed=0", "labeled=notes-pitch_seed=0"]
     assert runs[0][1]["labeled"] == "mtat:/data/MTAT?subset=top50"
+
+
+def test_notebook_parameters_sees_spec_parameters_that_papermill_misses(tmp_path):
+    from semisup.sweep import execute, notebook_parameters
+
+    declared = notebook_parameters("notebooks/02_pretrain.ipynb")
+    assert {"labeled", "unlabeled", "ps", "bs", "steps", "run_dir"} <= declared
+    assert {"tasks", "run_dir", "seed"} <= notebook_parameters("notebooks/03_probe.ipynb")
+    with pytest.raises(ValueError, match=r"has no parameter\(s\) \['labeled_task'\].*'labeled'"):
+        execute("notebooks/02_pretrain.ipynb", tmp_path / "out.ipynb", {"labeled_task": "tags"})
