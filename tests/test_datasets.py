@@ -759,3 +759,67 @@ def test_emomusic_regression(tmp_path):
     (root / "static_annotations.csv").write_text("song_id,arousal\n2,3\n")
     with pytest.raises(DatasetError, match=r"lacks column\(s\) \['mean_arousal', 'mean_valence'\]"):
         load_dataset("emomusic", root)
+
+
+# ------------------------------------------------------------------- Table 5 probe settings
+
+
+def write_prepared(root, source, spec):
+    """A prepared folder as ``python -m semisup.data.prepare`` writes it (see prepared.py)."""
+    from semisup.data.datasets.prepared import CLIP_COLUMNS, FORMAT, VERSION, encode_label
+
+    rows = []
+    for i, (path, split) in enumerate(zip(source.paths, source.split, strict=True)):
+        wav(root / "audio" / f"{i}.wav")
+        rows.append([f"audio/{i}.wav", split, "0.05", encode_label(source.labels, i, source.task_type),
+                     str(path), "1", "1"])
+    with open(root / "clips.csv", "w", newline="") as f:
+        csv.writer(f).writerows([CLIP_COLUMNS, *rows])
+    (root / "manifest.json").write_text(json.dumps({
+        "format": FORMAT, "version": VERSION, "source": spec, "name": source.name,
+        "task_type": source.task_type, "classes": source.classes, "sample_rate": 8000,
+        "n_clips": len(source), "n_rejected": 0, "info": source.info}))
+    return root
+
+
+def test_each_loader_records_the_info_that_picks_its_table5_probe_row(tmp_path):
+    from semisup.probe import PROBE_CONFIGS, probe_config, probe_config_key
+
+    mtat, _ = write_mtat(tmp_path / "mtat")
+    nsynth, vocalset = write_nsynth(tmp_path / "nsynth"), write_vocalset(tmp_path / "vocalset")
+    gtzan = tmp_path / "gtzan"
+    for file_id in ("blues.00000", "rock.00000", "rock.00001"):
+        wav(gtzan / "genres" / file_id.split(".")[0] / f"{file_id}.wav")
+    for name, entry in (("train", "blues.00000"), ("valid", "rock.00000"), ("test", "rock.00001")):
+        touch(tmp_path / "lists" / f"{name}_filtered.txt").write_text(entry + "\n")
+    emomusic = load_dataset("emomusic", write_emomusic(tmp_path / "emo"))
+    embedded = write_embedded(tmp_path / "emb")
+    source = load_dataset("nsynth", nsynth, label="pitch")
+    prepared = load_dataset("prepared", write_prepared(tmp_path / "prep", source, f"nsynth:{nsynth}"))
+    cases = [
+        (load_dataset("mtat", mtat), "mtat:top50"),
+        (load_dataset("mtat", mtat, subset="all"), "mtat:all"),
+        (load_dataset("jamendo", write_jamendo(tmp_path / "j1")), "jamendo:top50tags"),
+        (load_dataset("jamendo", write_jamendo(tmp_path / "j2", subset="moodtheme"), subset="mood"),
+         "jamendo:moodtheme"),
+        (source, "nsynth:pitch"),
+        (load_dataset("nsynth", nsynth, label="instrument"), "nsynth:family"),
+        (load_dataset("giantsteps", write_giantsteps(tmp_path / "gs")), "giantsteps"),
+        (load_dataset("gtzan", gtzan, split_dir=tmp_path / "lists"), "gtzan"),
+        (load_dataset("vocalset", vocalset), "vocalset:singer"),
+        (load_dataset("vocalset", vocalset, label="technique"), "vocalset:technique"),
+        (load_dataset("medleydb", write_medleydb(tmp_path / "medleydb")), "medleydb"),
+        (emomusic, "emomusic"),
+        (load_dataset("embedded", embedded, task="notes"), "nsynth:pitch"),
+        (load_dataset("embedded", embedded, task="notes", label="family"), "nsynth:family"),
+        (load_dataset("embedded", embedded, task="tags"), "mtat:top50"),
+        (prepared, "nsynth:pitch"),
+    ]
+    for dataset, key in cases:
+        assert (dataset.name, probe_config_key(dataset)) == (dataset.name, key)
+        assert key in PROBE_CONFIGS
+    assert (prepared.info["kind"], prepared.info["source_kind"], prepared.info["label"]) == (
+        "prepared", "nsynth", "pitch")
+    assert prepared.labels.tolist() == source.labels.tolist()
+    config = probe_config(emomusic)  # a linear regression probe at lr 1e-4
+    assert emomusic.task_type == "regression" and (config.hidden, config.lr) == ((), 1e-4)
