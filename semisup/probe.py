@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import os
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -38,6 +39,9 @@ from semisup.paths import atomic_write
 __all__ = [
     "ProbeConfig",
     "PROBE_CONFIGS",
+    "EMBEDDED_COUNTERPARTS",
+    "probe_config",
+    "probe_config_key",
     "MLPProbe",
     "weights_hash",
     "extract_embeddings",
@@ -53,16 +57,17 @@ __all__ = [
 
 @dataclass
 class ProbeConfig:
-    """Probe head and its training (Sec. 4.3, Table 5).
+    """Probe head and its training (Sec. 4.3, Appendix 9.1 / Table 5).
 
     Table 5 gives one number per dataset under "Dropout / Weight decay" (0 for NSynth pitch,
-    0.1 for most, 0.2 for the small datasets); we read it as the dropout rate.
+    0.1 for most, 0.2 for the small datasets); we read it as the dropout rate (README,
+    "Where we depart"). :func:`probe_config` picks a dataset's row.
     """
 
-    hidden: tuple[int, ...] = (512,)  # Table 5: "512, n_classes"; () = linear probe
-    dropout: float = 0.1
+    hidden: tuple[int, ...] = (512,)  # Table 5 "512, n_classes"; () = linear ("n_classes" alone)
+    dropout: float = 0.1  # after each hidden layer (MLP), on the input (linear probe)
     weight_decay: float = 0.0
-    lr: float = 3e-4  # Sec. 4.3 (1e-4 for EmoMusic)
+    lr: float = 3e-4  # Sec. 4.3 (1e-4 for EmoMusic, REFERENCE "Probing protocol")
     batch_size: int = 64  # REFERENCE.md
     max_epochs: int = 200
     patience: int = 10  # early stopping on validation loss
@@ -70,25 +75,86 @@ class ProbeConfig:
     seed: int = 123
 
 
-# Per-task probe settings, following Table 5's counterpart of each embedded task.
+# Table 5 (Appendix 9.1), keyed "<loader kind>:<subset or label>" as the loaders record them
+# in ``dataset.info`` ("<kind>" alone for one-task datasets). Comments quote Table 5's
+# "Probe layers output dims | Dropout / Weight decay".
 PROBE_CONFIGS: dict[str, ProbeConfig] = {
-    "notes:pitch": ProbeConfig(dropout=0.0),  # NSynth pitch: 512, 0
-    "notes:instrument": ProbeConfig(),  # NSynth instr.: 512, 0.1
-    "notes:family": ProbeConfig(),
-    "tags:tags": ProbeConfig(),  # MTAT top-50: 512, 0.1
-    "key:key": ProbeConfig(hidden=(), dropout=0.2),  # GiantSteps: linear, 0.2
-    "style:style": ProbeConfig(),  # GTZAN: 512, 0.1
+    "mtat:top50": ProbeConfig(),  # 512, 288 (sic) | 0.1
+    "mtat:all": ProbeConfig(),  # N/A | N/A in Table 5: ours, as top50
+    "jamendo:top50tags": ProbeConfig(),  # 512, 50 | 0.1
+    "jamendo:moodtheme": ProbeConfig(),  # 512, 56 | 0.1
+    "jamendo:genre": ProbeConfig(),  # 512, 87 | 0.1
+    "jamendo:instrument": ProbeConfig(),  # 512, 40 | 0.1
+    "nsynth:pitch": ProbeConfig(dropout=0.0),  # 512, 112 | 0
+    "nsynth:family": ProbeConfig(),  # "Instr.": 512, 24 | 0.1
+    "giantsteps": ProbeConfig(hidden=(), dropout=0.2),  # 24 | 0.2
+    "gtzan": ProbeConfig(),  # 512, 10 | 0.1
+    "vocalset:singer": ProbeConfig(hidden=(), dropout=0.2),  # 20 | 0.2
+    "vocalset:technique": ProbeConfig(hidden=(), dropout=0.2),  # 17 | 0.2
+    "medleydb": ProbeConfig(hidden=(), dropout=0.2),  # 20 | 0.2
+    "emomusic": ProbeConfig(hidden=(), dropout=0.1, lr=1e-4),  # 2 (regression) | 0.1
+}
+
+# The embedded tasks' "task:label" -> the Table 5 row of the dataset each stands in for.
+EMBEDDED_COUNTERPARTS: dict[str, str] = {
+    "notes:pitch": "nsynth:pitch",
+    "notes:family": "nsynth:family",
+    "notes:instrument": "nsynth:family",
+    "tags:tags": "mtat:top50",
+    "key:key": "giantsteps",
+    "style:style": "gtzan",
 }
 
 
+def probe_config_key(dataset) -> str | None:
+    """Key of ``dataset`` in :data:`PROBE_CONFIGS`, from ``dataset.info`` (None without a kind).
+
+    ``info["kind"]`` and its ``subset`` or ``label`` give ``"mtat:top50"``,
+    ``"nsynth:pitch"``, ``"giantsteps"``; an embedded task maps to its counterpart
+    (:data:`EMBEDDED_COUNTERPARTS`); a prepared dataset uses its source's kind
+    (``info["source_kind"]``) and the source's subset/label, which it carries.
+    """
+    info = getattr(dataset, "info", None) or {}
+    kind = info.get("source_kind") if info.get("kind") == "prepared" else info.get("kind")
+    if kind is None:
+        return None
+    if kind == "embedded":
+        task = f"{info.get('task')}:{info.get('label')}"
+        return EMBEDDED_COUNTERPARTS.get(task, f"embedded:{task}")
+    variant = info.get("subset") or info.get("label")
+    return f"{kind}:{variant}" if variant else str(kind)
+
+
+def probe_config(dataset) -> ProbeConfig:
+    """Table 5's probe settings for ``dataset`` (a copy of its :data:`PROBE_CONFIGS` row).
+
+    A dataset without a row (a user's own) gets ``ProbeConfig()`` and a ``UserWarning`` that
+    names it and the default used.
+    """
+    key = probe_config_key(dataset)
+    if key in PROBE_CONFIGS:
+        return replace(PROBE_CONFIGS[key])
+    default = ProbeConfig()
+    warnings.warn(
+        f"no Table 5 probe settings for dataset {getattr(dataset, 'name', dataset)!r} "
+        f"(key {key!r}); using the default: hidden={default.hidden}, dropout={default.dropout}, "
+        f"lr={default.lr}. Pass config=ProbeConfig(...) to choose", UserWarning, stacklevel=2)
+    return default
+
+
 class MLPProbe(nn.Module):
-    """Standardise → [Linear → ReLU → Dropout] × len(hidden) → Linear."""
+    """Table 5's probe head on standardised embeddings.
+
+    MLP (``hidden`` non-empty): Standardise → [Linear → ReLU → Dropout] × len(hidden) → Linear.
+    Linear (``hidden=()``): Standardise → Dropout → Linear, so a linear probe's dropout
+    (Table 5: GiantSteps, VocalSet, MedleyDB, EmoMusic) acts on its input.
+    """
 
     def __init__(self, in_dim: int, out_dim: int, hidden: tuple[int, ...] = (512,), dropout: float = 0.1):
         super().__init__()
         self.register_buffer("mean", torch.zeros(in_dim))
         self.register_buffer("std", torch.ones(in_dim))
-        layers: list[nn.Module] = []
+        layers: list[nn.Module] = [] if hidden else [nn.Dropout(dropout)]
         width = in_dim
         for h in hidden:
             layers += [nn.Linear(width, h), nn.ReLU(), nn.Dropout(dropout)]
@@ -336,7 +402,7 @@ def probe_task(
     sample_rate, crop_samples : int
         Encoder input rate and crop length.
     config : ProbeConfig, optional
-        Defaults to ``PROBE_CONFIGS[dataset.name]`` when present.
+        Defaults to the dataset's Table 5 row, :func:`probe_config`.
     cache_dir : path-like, optional
         Embedding cache.
     max_crops : int
@@ -349,7 +415,7 @@ def probe_task(
     """
     if dataset.labels is None or dataset.task_type not in ("multiclass", "multilabel", "regression"):
         raise ValueError(f"dataset {dataset.name!r} has no labels to probe (task_type {dataset.task_type!r})")
-    config = config or PROBE_CONFIGS.get(probe_key(dataset), ProbeConfig())
+    config = config or probe_config(dataset)
     splits = {s: dataset.subset(s) for s in ("train", "valid", "test")}
     empty = [s for s, d in splits.items() if len(d) == 0]
     if empty:
@@ -451,7 +517,7 @@ def probe_run(
     rows = []
     for task in tqdm(tasks, desc="probing tasks", disable=not progress):
         dataset = DatasetSpec.parse(task).load()
-        config = replace(PROBE_CONFIGS.get(probe_key(dataset), ProbeConfig()), seed=seed)
+        config = replace(probe_config(dataset), seed=seed)
         if max_epochs is not None:
             config = replace(config, max_epochs=max_epochs)
         result = probe_task(

@@ -17,6 +17,7 @@ from semisup.data.datasets import (
     load_dataset,
     normalize_key,
 )
+from semisup.data.spec import DatasetSpec
 
 RNG = np.random.default_rng(0)
 
@@ -381,6 +382,38 @@ def test_giantsteps_missing_test_folder(tmp_path):
         load_dataset("giantsteps", root, key_dir=tmp_path / "elsewhere")
 
 
+# Usable tracks per key in the public giantsteps-mtg-key-dataset annotations.txt (C == 2,
+# single key), native sharp spelling: 1160 in all.
+GIANTSTEPS_KEY_COUNTS = {
+    "C major": 23, "C# major": 41, "D major": 44, "D# major": 27, "E major": 28, "F major": 29,
+    "F# major": 34, "G major": 32, "G# major": 40, "A major": 24, "A# major": 33, "B major": 22,
+    "C minor": 112, "C# minor": 74, "D minor": 72, "D# minor": 43, "E minor": 79, "F minor": 103,
+    "F# minor": 46, "G minor": 65, "G# minor": 34, "A minor": 57, "A# minor": 41, "B minor": 57,
+}
+
+
+def test_giantsteps_split_counts_on_the_real_key_frequencies(tmp_path):
+    root = tmp_path / "gs"
+    mtg = root / "giantsteps-mtg-key-dataset"
+    rows = [(key, "2") for key, n in GIANTSTEPS_KEY_COUNTS.items() for _ in range(n)]
+    rows += [("C minor / F# minor", "2")] * 23 + [("F minor", "1")] * 150 + [("-", "0")] * 153
+    (mtg / "annotations").mkdir(parents=True)
+    (mtg / "annotations" / "annotations.txt").write_text(
+        "ID\tMANUAL KEY\tC\n" + "".join(f"{i}\t{k}\t{c}\n" for i, (k, c) in enumerate(rows)))
+    for i in range(len(rows)):
+        touch(mtg / "audio" / f"{i}.LOFI.mp3")
+    orig = root / "giantsteps-key-dataset"
+    touch(orig / "annotations" / "key" / "1.LOFI.key").write_text("A minor")
+    touch(orig / "audio" / "1.LOFI.mp3")
+    assert len(rows) == 1486
+    # Default 10 %: 1047 / 113, not Table 5's 961 / 198 (docstring, README).
+    assert load_dataset("giantsteps", root).split_sizes() == {"train": 1047, "valid": 113, "test": 1}
+    # Per-key rounding: 198 / 1159 ~ 0.171 overshoots; 0.17 comes closest to 961 / 198.
+    assert load_dataset("giantsteps", root, valid_fraction=0.171).split_sizes()["valid"] == 201
+    assert load_dataset("giantsteps", root, valid_fraction=0.17).split_sizes() == {
+        "train": 961, "valid": 199, "test": 1}
+
+
 # --------------------------------------------------------------------------------------- GTZAN
 
 
@@ -426,7 +459,8 @@ def test_gtzan_user_split_lists_and_missing_files(tmp_path):
 # ------------------------------------------------------------------------------------- Jamendo
 
 
-def write_jamendo(root, subset="top50tags", low=False):
+def write_jamendo(root, subset="top50tags", low=False, audio_root=None):
+    """The mtg-jamendo-dataset clone's split files (CRLF) and download.py's NN/<id>.mp3 audio."""
     rows = {
         "train": [("track_0000214", "artist_000014", "album_000031", "14/214.mp3", "124.6",
                    ["genre---punkrock"]),
@@ -442,10 +476,10 @@ def write_jamendo(root, subset="top50tags", low=False):
     for split, entries in rows.items():
         lines = ["TRACK_ID\tARTIST_ID\tALBUM_ID\tPATH\tDURATION\tTAGS"]
         lines += ["\t".join([*e[:5], *e[5]]) for e in entries]
-        (folder / f"autotagging_{subset}-{split}.tsv").write_text("\n".join(lines) + "\n")
+        (folder / f"autotagging_{subset}-{split}.tsv").write_bytes(("\r\n".join(lines) + "\r\n").encode())
         for e in entries:
             name = e[3].replace(".mp3", ".low.mp3") if low else e[3]
-            mp3(root / "mp3" / name, seconds=0.1)
+            mp3((audio_root or root / "mp3") / name, seconds=0.1)
     return root
 
 
@@ -471,6 +505,23 @@ def test_jamendo_low_quality_copies_and_bad_header(tmp_path):
     tsv.write_text("TRACK_ID,ARTIST_ID\n")
     with pytest.raises(DatasetError, match="must start with the header"):
         load_dataset("jamendo", root, subset="moodtheme")
+
+
+def test_jamendo_audio_in_download_py_output_dir_outside_the_clone(tmp_path):
+    audio = tmp_path / "jamendo_audio"  # download.py <outputdir>: NN/<id>.mp3
+    clone = write_jamendo(tmp_path / "mtg-jamendo-dataset", audio_root=audio)
+    assert b"\tgenre---metal\tinstrument---guitar\tmood/theme---energetic\r\n" in (
+        clone / "data" / "splits" / "split-0" / "autotagging_top50tags-train.tsv").read_bytes()
+    ds = DatasetSpec.parse(f"jamendo:{clone}?subset=top50&audio_dir={audio}").load()
+    assert ds.paths == [audio / "14" / "214.mp3", audio / "15" / "215.mp3", audio / "19" / "219.mp3",
+                        audio / "00" / "1100.mp3"]
+    assert ds.labels.tolist() == [[0, 1, 0, 0], [1, 0, 1, 1], [0, 0, 1, 0], [1, 0, 0, 1]]
+    assert ds.info["subset"] == "top50tags" and ds.info["audio_dir"] == str(audio)
+    with pytest.raises(FileNotFoundError, match=r"e.g. \['14/214.mp3'\] or \['14/214.low.mp3'\].*"
+                                                r"pass audio_dir=<download.py output dir>"):
+        load_dataset("jamendo", clone)
+    with pytest.raises(FileNotFoundError, match="pass audio_dir=<download.py output dir>"):
+        load_dataset("jamendo", clone, audio_dir=tmp_path)
 
 
 # ----------------------------------------------------------------------------------------- FMA
@@ -595,6 +646,80 @@ def test_medleydb_instruments(tmp_path):
         load_dataset("medleydb", root)
 
 
+def write_medleydb_public(meta_root, audio_root):
+    """The marl/medleydb clone's metadata and the Zenodo V1 / V2 audio folders.
+
+    Two tracks are in the metadata only (MedleyDB "extra", Bach10): no public audio. Their
+    "piano" stems outnumber every class that has audio.
+    """
+    tracks = {
+        "MedleyDB_V1/V1": {"Song_A": {"S01": "electric bass", "S02": "drum set", "S03": "violin"},
+                           "Song_B": {"S01": "electric bass", "S02": "violin"}},
+        "MedleyDB_V2/V2": {"Song_C": {"S01": "drum set", "S02": "flute", "S03": "electric bass"}},
+        None: {"Extra_D": {"S01": "piano", "S02": "piano", "S03": "piano"},
+               "Bach10_E": {"S01": "piano", "S02": "bassoon", "S03": "piano"}},
+    }
+    meta_dir = meta_root / "medleydb" / "data" / "Metadata"
+    meta_dir.mkdir(parents=True)
+    for folder, songs in tracks.items():
+        for song, stems in songs.items():
+            meta = {"artist": "x", "title": song, "mix_filename": f"{song}_MIX.wav",
+                    "stem_dir": f"{song}_STEMS", "raw_dir": f"{song}_RAW", "stems": {}}
+            for name, instrument in stems.items():
+                filename = f"{song}_STEM_{name[1:]}.wav"
+                meta["stems"][name] = {"component": "", "filename": filename,
+                                       "instrument": instrument, "raw": {}}
+                if folder is not None:
+                    wav(audio_root / folder / song / f"{song}_STEMS" / filename, seconds=0.01)
+            (meta_dir / f"{song}_METADATA.yaml").write_text(yaml.safe_dump(meta))
+    return meta_root
+
+
+def test_medleydb_reads_v1_and_v2_and_drops_tracks_without_public_audio(tmp_path):
+    root = write_medleydb_public(tmp_path / "medleydb", tmp_path / "medleydb")
+    with pytest.warns(UserWarning, match=r"6 of 14 stems have no public audio \(tracks not in "
+                                         r"V1/V2\): 2 of 5 tracks"):
+        ds = load_dataset("medleydb", root, valid_fraction=0.0, test_fraction=0.0)
+    assert ds.classes == ["drum set", "electric bass", "flute", "violin"]  # no piano, no bassoon
+    assert {p.relative_to(root).parts[0] for p in ds.paths} == {"MedleyDB_V1", "MedleyDB_V2"}
+    assert len(ds) == 8 and all(p.is_file() for p in ds.paths)
+    assert (ds.info["stems_listed"], ds.info["stems_without_audio"], ds.info["tracks_without_audio"]) == (14, 6, 2)
+    with pytest.warns(UserWarning, match="no public audio"):
+        top2 = load_dataset("medleydb", root, n_classes=2, valid_fraction=0.0, test_fraction=0.0)
+    assert top2.classes == ["drum set", "electric bass"]  # piano (5 stems, no audio) is not a top class
+    # A stem missing from a track that is present is a broken download.
+    (root / "MedleyDB_V2" / "V2" / "Song_C" / "Song_C_STEMS" / "Song_C_STEM_02.wav").unlink()
+    with pytest.warns(UserWarning, match="no public audio"), pytest.raises(
+            FileNotFoundError, match=r"1 of 8 audio files .* are missing.*Song_C_STEM_02.wav"):
+        load_dataset("medleydb", root, valid_fraction=0.0, test_fraction=0.0)
+    with pytest.warns(UserWarning, match="no public audio"), pytest.warns(
+            UserWarning, match="dropped 1 of 8 clips whose audio is missing"):
+        assert len(load_dataset("medleydb", root, missing="drop", valid_fraction=0.0,
+                                test_fraction=0.0)) == 7
+
+
+def test_medleydb_audio_dir_lists_folders_in_a_spec_or_in_python(tmp_path):
+    root = write_medleydb_public(tmp_path / "medleydb", tmp_path / "zenodo")
+    v1, v2 = tmp_path / "zenodo" / "MedleyDB_V1" / "V1", tmp_path / "zenodo" / "MedleyDB_V2" / "V2"
+    spec = DatasetSpec.parse(f"medleydb:{root}?audio_dir={v1},{v2}&valid_fraction=0.0&test_fraction=0.0")
+    assert spec.kwargs()["audio_dir"] == f"{v1},{v2}"
+    with pytest.warns(UserWarning, match="6 of 14 stems have no public audio"):
+        ds = spec.load()
+    assert len(ds) == 8 and ds.info["audio_dirs"] == [str(v1), str(v2)]
+    with pytest.warns(UserWarning, match="no public audio"):
+        listed = load_dataset("medleydb", root, audio_dir=[v1, v2], valid_fraction=0.0, test_fraction=0.0)
+    assert listed.paths == ds.paths
+    with pytest.warns(UserWarning, match="9 of 14 stems"):  # V2 missing: Song_C's stems count too
+        assert len(load_dataset("medleydb", root, audio_dir=v1, valid_fraction=0.0,
+                                test_fraction=0.0)) == 5
+    with pytest.raises(FileNotFoundError, match=r"no audio folder under .*pass audio_dir=<V1 folder>,<V2 folder>"):
+        load_dataset("medleydb", root)
+    with pytest.raises(FileNotFoundError, match=r"none of the 5 tracks .* has a folder in"):
+        load_dataset("medleydb", root, audio_dir=tmp_path / "zenodo")
+    with pytest.raises(FileNotFoundError, match="is not a folder"):
+        load_dataset("medleydb", root, audio_dir=f"{v1},{tmp_path / 'V3'}")
+
+
 # ------------------------------------------------------------------------------------ EmoMusic
 
 
@@ -634,3 +759,67 @@ def test_emomusic_regression(tmp_path):
     (root / "static_annotations.csv").write_text("song_id,arousal\n2,3\n")
     with pytest.raises(DatasetError, match=r"lacks column\(s\) \['mean_arousal', 'mean_valence'\]"):
         load_dataset("emomusic", root)
+
+
+# ------------------------------------------------------------------- Table 5 probe settings
+
+
+def write_prepared(root, source, spec):
+    """A prepared folder as ``python -m semisup.data.prepare`` writes it (see prepared.py)."""
+    from semisup.data.datasets.prepared import CLIP_COLUMNS, FORMAT, VERSION, encode_label
+
+    rows = []
+    for i, (path, split) in enumerate(zip(source.paths, source.split, strict=True)):
+        wav(root / "audio" / f"{i}.wav")
+        rows.append([f"audio/{i}.wav", split, "0.05", encode_label(source.labels, i, source.task_type),
+                     str(path), "1", "1"])
+    with open(root / "clips.csv", "w", newline="") as f:
+        csv.writer(f).writerows([CLIP_COLUMNS, *rows])
+    (root / "manifest.json").write_text(json.dumps({
+        "format": FORMAT, "version": VERSION, "source": spec, "name": source.name,
+        "task_type": source.task_type, "classes": source.classes, "sample_rate": 8000,
+        "n_clips": len(source), "n_rejected": 0, "info": source.info}))
+    return root
+
+
+def test_each_loader_records_the_info_that_picks_its_table5_probe_row(tmp_path):
+    from semisup.probe import PROBE_CONFIGS, probe_config, probe_config_key
+
+    mtat, _ = write_mtat(tmp_path / "mtat")
+    nsynth, vocalset = write_nsynth(tmp_path / "nsynth"), write_vocalset(tmp_path / "vocalset")
+    gtzan = tmp_path / "gtzan"
+    for file_id in ("blues.00000", "rock.00000", "rock.00001"):
+        wav(gtzan / "genres" / file_id.split(".")[0] / f"{file_id}.wav")
+    for name, entry in (("train", "blues.00000"), ("valid", "rock.00000"), ("test", "rock.00001")):
+        touch(tmp_path / "lists" / f"{name}_filtered.txt").write_text(entry + "\n")
+    emomusic = load_dataset("emomusic", write_emomusic(tmp_path / "emo"))
+    embedded = write_embedded(tmp_path / "emb")
+    source = load_dataset("nsynth", nsynth, label="pitch")
+    prepared = load_dataset("prepared", write_prepared(tmp_path / "prep", source, f"nsynth:{nsynth}"))
+    cases = [
+        (load_dataset("mtat", mtat), "mtat:top50"),
+        (load_dataset("mtat", mtat, subset="all"), "mtat:all"),
+        (load_dataset("jamendo", write_jamendo(tmp_path / "j1")), "jamendo:top50tags"),
+        (load_dataset("jamendo", write_jamendo(tmp_path / "j2", subset="moodtheme"), subset="mood"),
+         "jamendo:moodtheme"),
+        (source, "nsynth:pitch"),
+        (load_dataset("nsynth", nsynth, label="instrument"), "nsynth:family"),
+        (load_dataset("giantsteps", write_giantsteps(tmp_path / "gs")), "giantsteps"),
+        (load_dataset("gtzan", gtzan, split_dir=tmp_path / "lists"), "gtzan"),
+        (load_dataset("vocalset", vocalset), "vocalset:singer"),
+        (load_dataset("vocalset", vocalset, label="technique"), "vocalset:technique"),
+        (load_dataset("medleydb", write_medleydb(tmp_path / "medleydb")), "medleydb"),
+        (emomusic, "emomusic"),
+        (load_dataset("embedded", embedded, task="notes"), "nsynth:pitch"),
+        (load_dataset("embedded", embedded, task="notes", label="family"), "nsynth:family"),
+        (load_dataset("embedded", embedded, task="tags"), "mtat:top50"),
+        (prepared, "nsynth:pitch"),
+    ]
+    for dataset, key in cases:
+        assert (dataset.name, probe_config_key(dataset)) == (dataset.name, key)
+        assert key in PROBE_CONFIGS
+    assert (prepared.info["kind"], prepared.info["source_kind"], prepared.info["label"]) == (
+        "prepared", "nsynth", "pitch")
+    assert prepared.labels.tolist() == source.labels.tolist()
+    config = probe_config(emomusic)  # a linear regression probe at lr 1e-4
+    assert emomusic.task_type == "regression" and (config.hidden, config.lr) == ((), 1e-4)

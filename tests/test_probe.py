@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,7 +9,14 @@ from torch import nn
 
 import semisup.probe as probe_module
 from semisup.data.datasets import AudioDataset
-from semisup.probe import ProbeConfig, append_results, extract_embeddings, probe_task, train_probe
+from semisup.probe import (
+    MLPProbe,
+    ProbeConfig,
+    append_results,
+    extract_embeddings,
+    probe_task,
+    train_probe,
+)
 
 SR = 8000
 FREQS = [200.0, 500.0, 1000.0, 2000.0]
@@ -116,3 +125,73 @@ def test_headline_picks_each_tasks_main_metric():
     })
     assert dict(zip(headline(table)["task"], headline(table)["metric"], strict=True)) == {
         "key:key": "weighted", "tags:tags": "auroc", "notes:pitch": "accuracy"}
+
+
+# ------------------------------------------------------------------ Table 5 probe settings
+
+MLP, LINEAR = (512,), ()
+
+
+@pytest.mark.parametrize("info, hidden, dropout, lr", [
+    ({"kind": "mtat", "subset": "top50"}, MLP, 0.1, 3e-4),
+    ({"kind": "mtat", "subset": "all"}, MLP, 0.1, 3e-4),  # N/A in Table 5: as top50
+    ({"kind": "jamendo", "subset": "top50tags"}, MLP, 0.1, 3e-4),
+    ({"kind": "jamendo", "subset": "moodtheme"}, MLP, 0.1, 3e-4),
+    ({"kind": "jamendo", "subset": "genre"}, MLP, 0.1, 3e-4),
+    ({"kind": "jamendo", "subset": "instrument"}, MLP, 0.1, 3e-4),
+    ({"kind": "nsynth", "label": "pitch"}, MLP, 0.0, 3e-4),
+    ({"kind": "nsynth", "label": "family"}, MLP, 0.1, 3e-4),
+    ({"kind": "giantsteps"}, LINEAR, 0.2, 3e-4),
+    ({"kind": "gtzan"}, MLP, 0.1, 3e-4),
+    ({"kind": "vocalset", "label": "singer"}, LINEAR, 0.2, 3e-4),
+    ({"kind": "vocalset", "label": "technique"}, LINEAR, 0.2, 3e-4),
+    ({"kind": "medleydb"}, LINEAR, 0.2, 3e-4),
+    ({"kind": "emomusic"}, LINEAR, 0.1, 1e-4),
+    # Embedded stand-ins take their counterpart's row.
+    ({"kind": "embedded", "task": "notes", "label": "pitch"}, MLP, 0.0, 3e-4),
+    ({"kind": "embedded", "task": "notes", "label": "family"}, MLP, 0.1, 3e-4),
+    ({"kind": "embedded", "task": "notes", "label": "instrument"}, MLP, 0.1, 3e-4),
+    ({"kind": "embedded", "task": "tags", "label": "tags"}, MLP, 0.1, 3e-4),
+    ({"kind": "embedded", "task": "key", "label": "key"}, LINEAR, 0.2, 3e-4),
+    ({"kind": "embedded", "task": "style", "label": "style"}, MLP, 0.1, 3e-4),
+    # A prepared copy takes its source's row.
+    ({"kind": "prepared", "source_kind": "giantsteps", "source": "giantsteps:/d"}, LINEAR, 0.2, 3e-4),
+    ({"kind": "prepared", "source_kind": "nsynth", "label": "pitch"}, MLP, 0.0, 3e-4),
+])
+def test_every_table5_row_is_found_from_the_dataset_info(info, hidden, dropout, lr, recwarn):
+    config = probe_module.probe_config(SimpleNamespace(name="d", info=info))
+    assert (config.hidden, config.dropout, config.lr) == (hidden, dropout, lr)
+    assert config.weight_decay == 0.0 and config.batch_size == 64
+    assert not recwarn.list  # a known dataset is not reported as unknown
+
+
+def test_a_dataset_without_a_table5_row_gets_the_default_with_a_warning(tone_dataset):
+    with pytest.warns(UserWarning, match=r"no Table 5 probe settings for dataset 'tones' \(key None\); "
+                                         r"using the default: hidden=\(512,\), dropout=0.1, lr=0.0003"):
+        assert probe_module.probe_config(tone_dataset) == ProbeConfig()
+    with pytest.warns(UserWarning, match="'nsynth:source'"):
+        probe_module.probe_config(SimpleNamespace(name="nsynth-source", info={"kind": "nsynth", "label": "source"}))
+
+
+def test_probe_config_returns_a_copy():
+    config = probe_module.probe_config(SimpleNamespace(name="g", info={"kind": "giantsteps"}))
+    config.dropout = 0.9
+    assert probe_module.PROBE_CONFIGS["giantsteps"].dropout == 0.2
+
+
+def test_a_linear_probe_drops_its_input_in_train_mode_only():
+    probe = MLPProbe(64, 64, hidden=(), dropout=0.2)  # GiantSteps: linear, 0.2
+    assert [type(m) for m in probe.layers] == [nn.Dropout, nn.Linear]
+    with torch.no_grad():  # identity head: the output shows what reaches the Linear layer
+        probe.layers[1].weight.copy_(torch.eye(64))
+        probe.layers[1].bias.zero_()
+    x = torch.ones(32, 64)
+    torch.manual_seed(0)
+    probe.train()
+    y = probe(x)
+    assert set(y.unique().tolist()) == {0.0, 1.25}  # dropped, or kept and scaled by 1 / (1 - p)
+    assert (y == 0).float().mean().item() == pytest.approx(0.2, abs=0.03)
+    probe.eval()
+    assert torch.equal(probe(x), x)
+    mlp = MLPProbe(64, 3, hidden=(512,), dropout=0.1)
+    assert [type(m) for m in mlp.layers] == [nn.Linear, nn.ReLU, nn.Dropout, nn.Linear]

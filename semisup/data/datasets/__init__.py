@@ -89,12 +89,15 @@ def load_dataset(kind: str, root: str | os.PathLike, **options) -> AudioDataset:
     **options
         Loader options: embedded ``task``, ``label``; mtat ``subset`` (top50|all),
         ``audio_dir``, ``audio_ext``; nsynth ``label`` (pitch|family|source, ``"instrument"``
-        = family); giantsteps ``mtg_dir``, ``key_dir``, ``valid_fraction``, ``seed``; gtzan
-        ``split_dir``; jamendo ``subset`` (top50|genre|instrument|moodtheme),
-        ``split_index``, ``audio_dir``; fma ``tracks_csv``, ``extensions``; vocalset
-        ``label`` (singer|technique), ``valid_fraction``, ``test_fraction``, ``seed``;
-        medleydb ``metadata_dir``, ``audio_dir``, ``n_classes``, fractions, ``seed``;
-        emomusic ``standardize``. Every loader but fma takes ``missing`` ("error"|"drop").
+        = family); giantsteps ``mtg_dir``, ``key_dir``, ``valid_fraction`` (0.1: 1047/113
+        train/valid; 0.17 approaches Table 5's 961/198), ``seed``; gtzan ``split_dir``;
+        jamendo ``subset`` (top50|genre|instrument|moodtheme), ``split_index``,
+        ``audio_dir`` (the output dir of the clone's ``scripts/download/download.py``); fma
+        ``tracks_csv``, ``extensions``; vocalset ``label`` (singer|technique),
+        ``valid_fraction``, ``test_fraction``, ``seed``; medleydb ``metadata_dir``,
+        ``audio_dir`` (the V1 and V2 audio folders: a list, or one comma-separated string;
+        default: found under ``root``), ``n_classes``, fractions, ``seed``; emomusic
+        ``standardize``. Every loader but fma takes ``missing`` ("error"|"drop").
 
     Returns
     -------

@@ -50,9 +50,17 @@ def load(root, mtg_dir=None, key_dir=None, valid_fraction: float = 0.1,
     Train: giantsteps-mtg-key-dataset ``annotations.txt`` (tab-separated ``ID``,
     ``MANUAL KEY``, ``C``), keeping confidence ``C == 2`` and single keys (alternatives
     with "/" or ranges with "-" dropped); a seeded, key-stratified ``valid_fraction`` of it is
-    the validation split. Test: the original giantsteps-key-dataset ``.key`` files (604
-    tracks). This is Table 5's arrangement (961 / 198 / 604) and the authors' code; the
-    paper's prose (Sec. 4.1) states the two sets the other way round.
+    the validation split, rounded per key. Test: the original giantsteps-key-dataset ``.key``
+    files (604 tracks). This is Table 5's arrangement and the authors' code; the paper's
+    prose (Sec. 4.1) states the two sets the other way round.
+
+    Counts: the public ``annotations.txt`` has 1486 rows, 1183 with ``C == 2``, 23 of them
+    alternatives, so 1160 training tracks: the default ``valid_fraction=0.1`` gives
+    1047 / 113 / 604 (train / valid / test; fewer with ``missing="drop"`` if ``audio_dl.sh``
+    deleted files), not Table 5's 961 / 198 / 604. Table 5's proportion is
+    198 / (961 + 198) ≈ 0.171, but rounding per key turns 0.171 into 959 / 201 on the real
+    key counts; ``valid_fraction=0.17`` gives 961 / 199, the closest (Table 5 counts 1159
+    tracks, one fewer than the annotations).
     """
     kind = "giantsteps"
     root = root_dir(root, kind)

@@ -18,9 +18,12 @@ from semisup.data.datasets.base import (
 )
 
 LAYOUT = (
-    "<root>/data/splits/split-0/autotagging_<subset>-{train,validation,test}.tsv "
-    "(columns TRACK_ID, ARTIST_ID, ALBUM_ID, PATH, DURATION, TAGS...) and audio "
-    "<root>/mp3/<PATH> (option audio_dir)"
+    "<root> = the mtg-jamendo-dataset clone, with data/splits/split-0/autotagging_<subset>-"
+    "{train,validation,test}.tsv (tab-separated, header TRACK_ID ARTIST_ID ALBUM_ID PATH "
+    "DURATION TAGS, PATH like 14/214.mp3, then one tag per column); audio in the outputdir of "
+    "the clone's scripts/download/download.py, which unpacks <NN>/<id>.mp3 (.low.mp3 for the "
+    "low-quality set), usually outside the clone: pass audio_dir=<download.py output dir> "
+    "(<root>/mp3 is found without it)"
 )
 
 
@@ -54,9 +57,17 @@ def load(root, subset: str = "top50", split_index: int = 0, audio_dir=None,
          missing: str = "error") -> AudioDataset:
     """MTG-Jamendo auto-tagging, multilabel, official split ``split_index`` (split-0 in the paper).
 
-    ``subset``: ``"top50"``, ``"genre"``, ``"instrument"`` or ``"moodtheme"`` (``"mood"``).
-    Classes are the tags found in the three files (e.g. ``"genre---rock"``), sorted. Audio
-    ``<audio_dir>/<PATH>``; the low-quality copies (``.low.mp3``) are found too.
+    ``root`` is the metadata clone (``mtg-jamendo-dataset/``); its
+    ``data/splits/split-<i>/autotagging_<subset>-{train,validation,test}.tsv`` files (CRLF,
+    a header, column 4 ``PATH``, tags from column 6 on, as many as the track has) give the
+    clips. ``subset``: ``"top50"``, ``"genre"``, ``"instrument"`` or ``"moodtheme"``
+    (``"mood"``); ``info["subset"]`` records the file's name for it (``"top50tags"``, ...).
+    Classes are the tags found in the three files (e.g. ``"genre---rock"``), sorted.
+
+    ``audio_dir``: the ``outputdir`` given to the clone's ``scripts/download/download.py``,
+    which unpacks the audio to ``<outputdir>/<NN>/<id>.mp3`` (``<id>.low.mp3`` for the
+    low-quality set, found too); audio is read from ``<audio_dir>/<PATH>``. Without it,
+    ``<root>/mp3``, ``<root>/audio``, ``<root>/raw_30s/audio`` and ``<root>`` are tried.
     """
     kind = "jamendo"
     if subset not in _JAMENDO_SUBSETS:
@@ -82,16 +93,26 @@ def load(root, subset: str = "top50", split_index: int = 0, audio_dir=None,
     classes = sorted({t for tags in tag_lists for t in tags})
     candidates = [Path(audio_dir).expanduser()] if audio_dir else [
         root / "mp3", root / "audio", root / "raw_30s" / "audio", root]
-    try:
-        base = find_audio_dir(candidates, rel, kind)
-    except FileNotFoundError:
-        rel = [re.sub(r"\.mp3$", ".low.mp3", r) for r in rel]
-        base = find_audio_dir(candidates, rel, kind)
+    low = [re.sub(r"\.mp3$", ".low.mp3", r) for r in rel]
+    base = None
+    for names in (rel, low):  # full-quality copies first, then the low-quality set
+        try:
+            base, rel = find_audio_dir(candidates, names, kind), names
+            break
+        except FileNotFoundError:
+            continue
+    if base is None:
+        raise FileNotFoundError(
+            f"{kind}: the audio of {split_folder}/{stem}-*.tsv (e.g. {rel[:1]} or {low[:1]}) is "
+            f"not under {', '.join(map(str, candidates))}; pass audio_dir=<download.py output "
+            f"dir>, the outputdir that scripts/download/download.py unpacked <NN>/<id>.mp3 "
+            f"into. Expected: {LAYOUT}")
     dataset = AudioDataset(
         name=f"jamendo-{_JAMENDO_SUBSETS[subset]}", root=root,
         paths=[base / PurePosixPath(r) for r in rel], split=split,
         labels=multi_hot(tag_lists, classes, kind, str(split_folder)), task_type="multilabel",
-        classes=classes, info={"kind": kind, "subset": subset, "split_index": int(split_index),
+        classes=classes, info={"kind": kind, "subset": _JAMENDO_SUBSETS[subset],
+                               "split_index": int(split_index),
                                "audio_dir": str(base)},
     )
     keep = existing_mask(dataset.paths, kind, missing, str(split_folder))

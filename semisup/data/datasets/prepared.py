@@ -15,6 +15,10 @@ Layout
   ``source_path``, ``source_size``, ``source_mtime_ns``.
 - ``DIR/rejected.csv``: ``source_path, reason`` of the sources left out (unreadable,
   empty, silent, too short).
+
+The loaded dataset's ``info`` is the source's (its ``subset``/``label`` included) with
+``kind="prepared"``, ``source`` (the spec) and ``source_kind`` (the source's kind, which
+picks the probe's Table 5 row, :func:`semisup.probe.probe_config`).
 """
 
 from __future__ import annotations
@@ -103,13 +107,15 @@ def load(root, missing: str = "error") -> AudioDataset:
         raise DatasetError(f"prepared: {source} has {len(table)} rows but manifest.json says "
                            f"{meta.get('n_clips')}: prepare the dataset again")
     task_type, classes = meta["task_type"], list(meta.get("classes") or [])
+    source_info = meta.get("info") or {}
     dataset = AudioDataset(
         name=str(meta.get("name", root.name)), root=root,
         paths=[root / PurePosixPath(p) for p in table["path"]],
         split=[canonical_split(s, str(source)) for s in table["split"]],
         labels=decode_labels(table["label"].tolist(), task_type, len(classes), str(source)),
         task_type=task_type, classes=classes,
-        info={**(meta.get("info") or {}), "kind": kind, "source": meta.get("source"),
+        info={**source_info, "kind": kind, "source": meta.get("source"),
+              "source_kind": source_info.get("source_kind", source_info.get("kind")),
               "sample_rate": meta.get("sample_rate"), "n_rejected": meta.get("n_rejected")},
     )
     keep = existing_mask(dataset.paths, kind, missing, str(source))
