@@ -343,7 +343,7 @@ def supervised_pairs(labels, criterion: int | str = 1) -> int:
     if labels is None or len(labels) < 2:
         return 0
     target = contrastive_target(torch.as_tensor(labels), 1, criterion)  # [n_l, n_l], one view per clip
-    return int((target > 0).sum().item() - len(labels)) // 2
+    return int((target > 0).sum().item()) // 2  # the target has a zero diagonal
 
 
 def preview_batch(config: TrainConfig, look_ahead: int = 50) -> dict:
