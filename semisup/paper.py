@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["table2", "table3", "table3_pitch", "table4", "table6", "table7"]
+__all__ = ["table2", "table3", "table3_key", "beside_table3", "table3_pitch", "table4", "table6", "table7"]
 
 
 def table2() -> pd.DataFrame:
@@ -59,6 +59,53 @@ def table3() -> pd.DataFrame:
     return pd.DataFrame([{"labels": labels, "target": target, "metric": metric, "value": value}
                          for labels, values in _TABLE3_ROWS.items()
                          for (target, metric), value in zip(TABLE3_TARGETS, values, strict=True)])
+
+
+def table3_key(spec: str) -> str | None:
+    """Return the Table 3 row/column a dataset spec stands for (its Table 5 key), or None.
+
+    Real datasets map to themselves (``nsynth:/d?label=pitch`` → ``nsynth:pitch``), embedded
+    tasks to the dataset they stand in for (``embedded:…?task=key`` → ``giantsteps``).
+    """
+    import warnings
+
+    from semisup.data.spec import load_spec
+    from semisup.probe import probe_config_key
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # missing-audio warnings are not this function's news
+        key = probe_config_key(load_spec(spec))
+    return key if key in _TABLE3_ROWS else None
+
+
+def beside_table3(scores: pd.DataFrame, labels: dict[str, str | None]) -> pd.DataFrame:
+    """Our headline scores with Table 3's value for the same (labels, target) beside them.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Headline rows ``model, task, metric, value`` (``task`` a dataset spec, values in [0, 1]).
+    labels : dict
+        ``model`` name -> the spec of its pretraining labels (None: self-supervised).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``model, task, metric, ours (%), paper (%)`` with ``paper`` empty where Table 3 has
+        no counterpart; ``task`` is the spec's slug and ``paper_target`` the Table 3 column.
+    """
+    from semisup.data.spec import DatasetSpec
+
+    paper = table3().set_index(["labels", "target", "metric"])["value"]
+    targets = {task: table3_key(task) for task in scores["task"].unique()}
+    rows_of = {m: "self-supervised" if spec is None else table3_key(spec) for m, spec in labels.items()}
+    out = []
+    for row in scores.itertuples():
+        key = (rows_of.get(row.model), targets[row.task], row.metric)
+        out.append({"model": row.model, "task": DatasetSpec.parse(row.task).slug, "metric": row.metric,
+                    "ours (%)": round(100 * row.value, 1), "paper (%)": paper.get(key),
+                    "paper_target": targets[row.task]})
+    return pd.DataFrame(out)
 
 
 def table3_pitch() -> pd.DataFrame:
