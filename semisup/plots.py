@@ -42,11 +42,19 @@ def plot_training(metrics: pd.DataFrame, smooth: int = 10):
     return fig
 
 
-def plot_targets(targets: dict[str, torch.Tensor], n_views: int):
-    """Show target matrices side by side (white = positive pair), one per criterion."""
+def plot_targets(targets: dict[str, torch.Tensor], n_views: int, n_labeled: int | None = None):
+    """Show target matrices side by side (white = positive pair), one per criterion.
+
+    ``n_labeled`` (clips, first in the batch) draws the labeled/unlabeled boundary.
+    """
     fig, axes = plt.subplots(1, len(targets), figsize=(3.6 * len(targets), 3.6), squeeze=False)
     for ax, (title, target) in zip(axes[0], targets.items(), strict=True):
         ax.imshow(np.asarray(target), cmap="magma", vmin=0, vmax=1, interpolation="nearest")
+        if n_labeled:
+            edge = n_labeled * n_views - 0.5
+            ax.axhline(edge, color="C0", linewidth=1)
+            ax.axvline(edge, color="C0", linewidth=1)
+            ax.text(edge / 2, -1, "labeled", color="C0", ha="center", va="bottom", fontsize=8)
         ax.set_title(title)
         ax.set_xlabel(f"view (row = clip * {n_views} + view)")
         ax.set_xticks([])

@@ -62,6 +62,8 @@ __all__ = [
     "default_run_dir",
     "build_sampler",
     "preview_batch",
+    "supervised_pairs",
+    "describe",
     "input_format",
     "learning_settings",
     "trains_without_pitch_shift",
@@ -336,9 +338,37 @@ def build_sampler(config: TrainConfig, rank: int = 0, world: int = 1):
     return sampler, labeled
 
 
-def preview_batch(config: TrainConfig) -> dict:
-    """Return the first training batch of a config (before augmentation), for a look."""
-    return build_sampler(config)[0].batch(0)
+def supervised_pairs(labels, criterion: int | str = 1) -> int:
+    """Count pairs of different clips that are supervised positives (Sec. 3.3.1, criterion C)."""
+    if labels is None or len(labels) < 2:
+        return 0
+    target = contrastive_target(torch.as_tensor(labels), 1, criterion)  # [n_l, n_l], one view per clip
+    return int((target > 0).sum().item()) // 2  # the target has a zero diagonal
+
+
+def preview_batch(config: TrainConfig, look_ahead: int = 50) -> dict:
+    """Return a training batch of a config (before augmentation), for a look.
+
+    Of batches ``0 … look_ahead - 1``, the first with the most supervised positive pairs
+    between different clips (chosen from the labels alone, so only that batch is read);
+    ``batch["batch_index"]`` says which, ``batch["supervised_pairs"]`` how many pairs.
+    """
+    sampler = build_sampler(config)[0]
+    pairs = [supervised_pairs(sampler.batch_labels(k), config.criterion) for k in range(look_ahead)]
+    best = int(np.argmax(pairs))
+    return {**sampler.batch(best), "supervised_pairs": pairs[best]}
+
+
+def describe(config: TrainConfig):
+    """Return the fields of a config that decide what it learns, as a two-column table."""
+    import pandas as pd
+
+    fields = ["encoder", "labeled", "unlabeled", "ps", "bs", "criterion", "n_views", "batch_size", "steps",
+              "lr", "temperature", "severity", "pitch_shift", "objective", "seed"]
+    sample_rate, crop_samples = input_format(config)
+    rows = [(name, getattr(config, name)) for name in fields]
+    rows.insert(1, ("input", f"{crop_samples} samples at {sample_rate} Hz ({crop_samples / sample_rate:.2f} s)"))
+    return pd.DataFrame(rows, columns=["setting", "value"]).set_index("setting")
 
 
 def learning_settings(config: TrainConfig) -> dict:

@@ -41,3 +41,12 @@ def test_summary_names_the_step_where_e2_falls(tmp_path):
     _write_tables(tmp_path, {0: 0.775, 0.1: 0.772, 0.5: 0.779, 1: 0.789})
     e2 = summarise(tmp_path, DEFAULT_SPECS).splitlines()[4]
     assert e2.endswith("| no: 0 → 1 +1.4, but falls at 0 → 0.1 (-0.3) |")
+
+
+def test_table3_holds_the_papers_cross_task_grid():
+    from semisup.paper import table3
+
+    table = table3().set_index(["labels", "target"])["value"]
+    assert table["self-supervised", "nsynth:pitch"] == 36.8 and table["nsynth:pitch", "nsynth:pitch"] == 79.0
+    assert table["giantsteps", "giantsteps"] == 22.3 and table["vocalset:singer", "vocalset:singer"] == 87.1
+    assert len(table) == 14 * 13

@@ -271,3 +271,10 @@ def test_all_bad_pool_fails_instead_of_looping(data, tmp_path):
     sampler = make(data, unlabeled=pool, skip_bad=True)
     with pytest.warns(UserWarning), pytest.raises(RuntimeError, match="mostly unreadable"):
         sampler.batch(0)
+
+
+def test_batch_labels_are_the_labels_of_the_batch_without_reading_audio(data):
+    sampler = make(data, labeled=data["tagged"], bs=0.5)
+    for k in (0, 3, 7):
+        assert np.array_equal(sampler.batch_labels(k), sampler.batch(k)["labels"][:4].numpy())
+    assert make(data, ps=0.0, bs=0.0).batch_labels(0) is None

@@ -237,3 +237,22 @@ def test_configs_saved_before_dataset_specs_still_load(tmp_path):
     loaded = load_config(tmp_path)
     assert loaded.labeled == "embedded:/d/small?task=notes&label=pitch"
     assert loaded.unlabeled == "embedded:/d/small?task=unlabeled"
+
+
+def test_supervised_pairs_counts_pairs_of_different_clips_that_share_labels():
+    from semisup.train import supervised_pairs
+
+    assert supervised_pairs(torch.tensor([3, 1, 3, 3])) == 3  # clips 0, 2, 3 pairwise
+    tags = torch.tensor([[1, 1, 0], [1, 0, 0], [0, 1, 1], [0, 0, 1]])
+    assert supervised_pairs(tags, 1) == 3 and supervised_pairs(tags, 2) == 0
+    assert supervised_pairs(None) == 0
+
+
+def test_preview_batch_picks_a_batch_with_supervised_positives(tiny_data, tmp_path):
+    from semisup.train import preview_batch, supervised_pairs
+
+    cfg = config(tiny_data, tmp_path / "p", ps=1.0, bs=0.5, batch_size=8)
+    batch = preview_batch(cfg, look_ahead=10)
+    assert batch["supervised_pairs"] == supervised_pairs(batch["labels"][:4]) > 0
+    assert batch["audio"].shape[:2] == (8, 2)
+    assert not (tmp_path / "p").exists()  # a look writes nothing

@@ -276,6 +276,17 @@ class SemiSupervisedSampler(IterableDataset):
         return np.array([self._permutation(source, int(e))[o] for e, o in
                          zip(epochs, offsets, strict=True)], dtype=np.int64)
 
+    def batch_labels(self, batch_index: int) -> np.ndarray | None:
+        """Labels of the labeled clips of batch ``k`` (``[n_l]`` or ``[n_l, C]``), without reading audio.
+
+        None when batches hold no labeled clip. (A bad file replaced under ``skip_bad`` can
+        change a clip of the batch actually read.)
+        """
+        if self.labeled_source is None:
+            return None
+        rows = self._positions(self.labeled_source, _check_int("batch_index", batch_index, 0), self.n_labeled)
+        return self.labeled_source.labels[rows]
+
     def _read(self, source: _Source, row: int, rng: np.random.Generator) -> tuple[torch.Tensor, int, int]:
         """Read one clip ``[V, L]``; with skip_bad, replace bad files. Returns (audio, row, skips)."""
         skips = 0
