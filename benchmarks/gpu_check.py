@@ -29,10 +29,10 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from semisup.data.fixtures import write_fma, write_mtat
-from semisup.data.prepare import prepare
 
 from semisup.augment import AugmentationChain
+from semisup.data.fixtures import write_fma, write_mtat
+from semisup.data.prepare import prepare
 from semisup.loss import SemiSupConLoss
 from semisup.train import TrainConfig, _build_model, build_sampler, train
 
