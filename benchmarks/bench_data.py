@@ -1,149 +1,144 @@
-"""Clips/s delivered by the sampler + audio I/O against clips/s consumed by training, one run.
+"""Training chunks per second and per core: raw MP3 against the prepared WAV cache, one run.
 
-Delivery: SemiSupervisedSampler over the embedded benchmark (labeled `tags`, unlabeled
-`unlabeled`, b_s = 0.5, p_s = 1), 2.7 s crops (59 535 samples at 22 050 Hz), 2 views,
-batch 96, through a DataLoader with 2 workers; the first batch per worker (start-up) is
-not timed. Consumption: forward + backward of the encoder (semisup.encoders.build_encoder)
-on [b * V, L] crops, the part of a training step that scales with the batch (augmentation
-and the loss come on top, so training consumes fewer clips/s than this). Baseline: one
-clip read by seeking (read_chunk) against decoding the whole file and cropping.
+Every clip read is one random chunk of 2 views x 2.7 s = 119 070 samples at 22 050 Hz
+(Sec. 4.2), read by ``semisup.data.audio.read_chunk`` in one process with one torch thread:
 
-    python benchmarks/bench_data.py [--data-dir data/small] [--workers 2] [--batch-size 96]
-                                    [--batches 8] [--encoder samplecnn] [--train-batch 4]
+  (a) raw MTAT-like MP3: 16 kHz mono 32 kbps, 29.1 s (``semisup.data.fixtures.write_mtat``);
+  (b) raw FMA-like MP3: 44.1 kHz stereo 256 kbps, 30 s (``write_fma``; its 48 kHz and
+      22.05 kHz tracks are prepared but not timed in (b));
+  (c) the same files after ``python -m semisup.data.prepare``: 16-bit mono WAV at 22 050 Hz.
+
+Each file gets the same seeded chunk starts in every format; passes over (a), (b), (c)
+alternate so load from other processes hits all three alike; the median pass is reported.
+Files sit in the page cache: this measures decoding, not disk reads. Then the cores a GPU
+consuming ``--gpu-clips-per-s`` would need to be fed from each, and the clips/s that
+SemiSupervisedSampler + a one-worker DataLoader deliver from the prepared cache (labeled
+MTAT + unlabeled FMA, batch 96). Targets (issue): (c) >= 15 x (b) and >= 1 500 clips/s.
+
+    python benchmarks/bench_data.py [--files 40] [--passes 5] [--work-dir DIR]
+                                    [--gpu-clips-per-s 2000] [--batches 6]
 """
 
 import argparse
+import math
 import statistics
-import sys
+import tempfile
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import soundfile as sf
 import torch
 from torch.utils.data import DataLoader
 
-from semisup.data.audio import get_resampler, read_chunk
-from semisup.data.datasets import load_dataset
+from semisup.data.audio import read_chunk
+from semisup.data.fixtures import write_fma, write_mtat
+from semisup.data.prepare import prepare
 from semisup.data.sampler import SemiSupervisedSampler
+from semisup.data.spec import DatasetSpec
+
+SAMPLE_RATE = 22050
+CHUNK = 2 * 59535  # 2 views x 2.7 s
 
 
-def delivered_clips_per_s(sampler, workers, n_timed):
-    """Clips/s out of a DataLoader, not counting the first batch of each worker."""
-    loader = DataLoader(sampler, batch_size=None, num_workers=workers)
-    warmup = max(1, workers)
-    it = iter(loader)
-    for _ in range(warmup):
-        next(it)
+def ms_per_chunk(paths, seeds):
+    """Mean milliseconds of one read_chunk over ``paths`` (one pass, the given seeds)."""
     start = time.perf_counter()
-    clips = sum(next(it)["audio"].shape[0] for _ in range(n_timed))
+    for path, seed in zip(paths, seeds, strict=True):
+        read_chunk(path, CHUNK, SAMPLE_RATE, rng=np.random.default_rng(seed))
+    return (time.perf_counter() - start) * 1e3 / len(paths)
+
+
+def cached_files(out):
+    """Source path -> prepared WAV path, from a prepared folder's clips.csv."""
+    table = pd.read_csv(out / "clips.csv", dtype=str, keep_default_na=False)
+    return {Path(s): out / p for s, p in zip(table["source_path"], table["path"], strict=True)}
+
+
+def delivered_clips_per_s(labeled, unlabeled, batches):
+    """Clips/s out of SemiSupervisedSampler through a DataLoader with one worker."""
+    sampler = SemiSupervisedSampler(labeled, unlabeled, batch_size=96, ps=1.0, bs=0.5,
+                                    n_views=2, crop_samples=CHUNK // 2,
+                                    sample_rate=SAMPLE_RATE, seed=0, num_batches=1 + batches)
+    it = iter(DataLoader(sampler, batch_size=None, num_workers=1))
+    next(it)  # worker start-up, not timed
+    start = time.perf_counter()
+    clips = sum(next(it)["audio"].shape[0] for _ in range(batches))
     return clips / (time.perf_counter() - start)
-
-
-def full_decode_chunk(path, n_samples, sample_rate, *, rng):
-    """Baseline: decode the whole file, downmix, resample, then crop a random chunk."""
-    audio, file_rate = sf.read(path, dtype="float32", always_2d=True)
-    mono = torch.from_numpy(audio.mean(axis=1))
-    if file_rate != sample_rate:
-        mono = get_resampler(file_rate, sample_rate)(mono)
-    start = int(rng.integers(0, max(1, mono.shape[0] - n_samples + 1)))
-    return mono[start:start + n_samples]
-
-
-def read_ms(fn, paths, n_samples, sample_rate):
-    rng = np.random.default_rng(0)
-    times = []
-    for path in paths:
-        start = time.perf_counter()
-        fn(path, n_samples, sample_rate, rng=rng)
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
-
-
-def build(name):
-    """The encoder, or None when semisup.encoders is not importable."""
-    try:
-        from semisup.encoders import build_encoder
-    except ImportError as error:
-        print(f"training consumption skipped: semisup.encoders not importable ({error})")
-        return None
-    return build_encoder(name)
-
-
-def consumed_clips_per_s(encoder, n_clips, n_views, crop_samples, steps):
-    """Clips/s through encoder forward + backward + Adam step on [n_clips * V, L] crops."""
-    encoder.train()
-    optimizer = torch.optim.Adam(encoder.parameters(), lr=1e-4)
-    x = torch.randn(n_clips * n_views, crop_samples)  # [b * V, L]
-
-    def step():
-        optimizer.zero_grad()
-        encoder(x).square().mean().backward()
-        optimizer.step()
-
-    step()  # warm-up
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    return n_clips * steps / (time.perf_counter() - start)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default="data/small")
-    parser.add_argument("--labeled-task", default="tags")
-    parser.add_argument("--unlabeled-task", default="unlabeled")
-    parser.add_argument("--batch-size", type=int, default=96)
-    parser.add_argument("--n-views", type=int, default=2)
-    parser.add_argument("--crop-samples", type=int, default=None,
-                        help="default: the encoder's (59535 = 2.7 s for samplecnn)")
-    parser.add_argument("--sample-rate", type=int, default=None,
-                        help="default: the encoder's (22050 Hz for samplecnn)")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--batches", type=int, default=8, help="timed batches")
-    parser.add_argument("--encoder", default="samplecnn", help="samplecnn or small")
-    parser.add_argument("--train-batch", type=int, default=4, help="clips per timed step")
-    parser.add_argument("--train-steps", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--files", type=int, default=40, help="files per raw format")
+    parser.add_argument("--passes", type=int, default=5, help="timed passes per format")
+    parser.add_argument("--work-dir", default=None,
+                        help="keep the fixture trees and caches here (reused when present); "
+                             "default: a temporary folder")
+    parser.add_argument("--gpu-clips-per-s", type=float, default=2000.0)
+    parser.add_argument("--batches", type=int, default=6, help="timed sampler batches")
+    parser.add_argument("--workers", type=int, default=None, help="prepare processes")
     args = parser.parse_args()
 
-    root = Path(args.data_dir)
-    if not (root / "meta.json").is_file():
-        sys.exit(f"no embedded benchmark at {root} (meta.json missing); build it with\n"
-                 f"    python -m semisup.data.embedded.build --size small --out {root}\n"
-                 f"or pass --data-dir")
-    encoder = build(args.encoder)
-    crop_samples = args.crop_samples or getattr(encoder, "crop_samples", 59535)
-    sample_rate = args.sample_rate or getattr(encoder, "sample_rate", 22050)
-    labeled = load_dataset("embedded", root, task=args.labeled_task)
-    unlabeled = load_dataset("embedded", root, task=args.unlabeled_task)
-    sampler = SemiSupervisedSampler(
-        labeled, unlabeled, batch_size=args.batch_size, ps=1.0, bs=0.5, n_views=args.n_views,
-        crop_samples=crop_samples, sample_rate=sample_rate, seed=0,
-        num_batches=max(1, args.workers) + args.batches,
-    )
-    n_samples = args.n_views * crop_samples
-    # Reads run single-threaded, as in DataLoader workers: on this loaded 2-core machine a
-    # 2-thread torch resample of one chunk took ~50x longer than a 1-thread one.
-    torch.set_num_threads(1)
-    paths = [str(p) for p in unlabeled.paths[:40]]
-    seek_ms = read_ms(read_chunk, paths, n_samples, sample_rate)
-    full_ms = read_ms(full_decode_chunk, paths, n_samples, sample_rate)
-    durations = [sf.info(p).duration for p in paths]
-    delivered = delivered_clips_per_s(sampler, args.workers, args.batches)
-    torch.set_num_threads(args.threads)
-    consumed = None if encoder is None else consumed_clips_per_s(
-        encoder, args.train_batch, args.n_views, crop_samples, args.train_steps)
+    temporary = tempfile.TemporaryDirectory() if args.work_dir is None else None
+    work = Path(args.work_dir or temporary.name)
+    started = time.perf_counter()
+    if not (work / "mtat" / "annotations_final.csv").is_file():
+        write_mtat(work / "mtat", n_clips=args.files, seconds=29.1)
+    if not (work / "fma" / "fma_metadata" / "tracks.csv").is_file():
+        # 4 of every 6 FMA fixture tracks are 44.1 kHz stereo; no short track here.
+        write_fma(work / "fma", n_tracks=math.ceil(args.files * 1.5), seconds=30.0,
+                  short_seconds=30.0)
+    written = time.perf_counter() - started
+    specs = {"mtat": f"mtat:{work / 'mtat'}?subset=all", "fma": f"fma:{work / 'fma'}"}
+    for name, spec in specs.items():
+        prepare(spec, work / f"{name}_22k", workers=args.workers, progress=False)
+    prepared_s = time.perf_counter() - started - written
 
-    print(f"data: {root} ({len(labeled)} labeled, {len(unlabeled)} unlabeled clips, "
-          f"median {statistics.median(durations):.1f} s); {sampler}")
-    print(f"one clip ({args.n_views} x {crop_samples} samples at {sample_rate} Hz): seek-read {seek_ms:6.2f} ms, full decode + crop "
-          f"{full_ms:6.2f} ms   full/seek = {full_ms / seek_ms:.1f}x")
-    print(f"delivered by sampler + I/O ({args.workers} workers): {delivered:8.1f} clips/s")
-    if consumed is not None:
-        print(f"consumed by {args.encoder} fwd+bwd ({args.threads} threads, {args.train_batch} "
-              f"clips x {args.n_views} views per step): {consumed:8.2f} clips/s")
-        print(f"delivered / consumed = {delivered / consumed:.0f}x (target > 1)")
+    torch.set_num_threads(1)  # one core, as in a DataLoader worker
+    raw = {name: DatasetSpec.parse(spec).load() for name, spec in specs.items()}
+    cache = {name: DatasetSpec.parse(f"prepared:{work / name}_22k").load() for name in specs}
+    by_source = {name: cached_files(work / f"{name}_22k") for name in specs}
+    mtat = [p for p in raw["mtat"].paths if p in by_source["mtat"]][:args.files]
+    fma = [p for p in raw["fma"].paths if p in by_source["fma"]
+           and sf.info(p).samplerate == 44100 and sf.info(p).channels == 2][:args.files]
+    formats = {
+        "(a) raw MTAT mp3, 16 kHz mono 32 kbps": (mtat, mtat),
+        "(b) raw FMA mp3, 44.1 kHz stereo 256 kbps": (fma, fma),
+        "(c) prepared WAV, 22.05 kHz mono 16-bit": (
+            [by_source["mtat"][p] for p in mtat] + [by_source["fma"][p] for p in fma],
+            mtat + fma),
+    }
+    seeds = {key: [zlib.crc32(str(s).encode()) for s in sources]  # same seeds per source file
+             for key, (_, sources) in formats.items()}
+    for key, (paths, _) in formats.items():  # warm-up: page cache, resampler kernels
+        ms_per_chunk(paths[:4], seeds[key][:4])
+    times = {key: [] for key in formats}
+    for _ in range(args.passes):
+        for key, (paths, _) in formats.items():
+            times[key].append(ms_per_chunk(paths, seeds[key]))
+    ms = {key: statistics.median(t) for key, t in times.items()}
+
+    print(f"fixture trees in {work}: written in {written:.0f} s, prepared in {prepared_s:.0f} s "
+          f"(0 s when reused); {len(mtat)} MTAT + {len(fma)} FMA files; one chunk = 2 x 2.7 s "
+          f"= {CHUNK} samples at {SAMPLE_RATE} Hz; 1 process, 1 torch thread; median of "
+          f"{args.passes} passes")
+    need = args.gpu_clips_per_s
+    for key in formats:
+        rate = 1e3 / ms[key]
+        print(f"{key:45s} {ms[key]:6.2f} ms/chunk  {rate:7.0f} clips/s per core  "
+              f"{math.ceil(need / rate):3d} cores for {need:.0f} clips/s")
+    a, b, c = (ms[k] for k in formats)
+    print(f"(c)/(a) = {a / c:.1f}x   (c)/(b) = {b / c:.1f}x   "
+          f"targets: (c)/(b) >= 15x [{'met' if b / c >= 15 else 'NOT met'}], "
+          f"(c) >= 1500 clips/s per core [{'met' if 1e3 / c >= 1500 else 'NOT met'}]")
+    torch.set_num_threads(1)
+    delivered = delivered_clips_per_s(cache["mtat"], cache["fma"], args.batches)
+    print(f"SemiSupervisedSampler + DataLoader (1 worker) from the prepared cache, batch 96 "
+          f"(48 MTAT + 48 FMA): {delivered:.0f} clips/s delivered")
+    if temporary is not None:
+        temporary.cleanup()
 
 
 if __name__ == "__main__":

@@ -39,7 +39,9 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> Pat
     """Write ``path`` through ``write(tmp_path)``, then rename: readers never see a partial file.
 
     The temporary file sits beside ``path`` (same filesystem, so the rename is atomic) and is
-    removed if ``write`` raises.
+    removed if ``write`` raises. The file gets the permissions a plain ``open(path, "w")``
+    would give (0666 minus the umask), not ``mkstemp``'s private 0600, so shared data folders
+    stay readable by others.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -47,6 +49,9 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> Pat
     os.close(fd)
     try:
         write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

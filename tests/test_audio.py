@@ -97,6 +97,20 @@ def test_stereo_is_downmixed(tmp_path):
     assert audio_info(tmp_path / "st.wav").channels == 2
 
 
+@pytest.mark.parametrize("channels", [1, 2])
+def test_16_bit_pcm_reads_exactly_as_libsndfile_floats(tmp_path, channels):
+    # read_chunk decodes PCM_16 as int16 and scales by 2^-15 itself (3x faster): same numbers.
+    x = np.random.default_rng(0).integers(-32768, 32768, size=(3000, channels), dtype=np.int16)
+    x[0] = -32768
+    sf.write(tmp_path / "pcm.wav", x, SR, subtype="PCM_16")
+    decoded = sf.read(tmp_path / "pcm.wav", dtype="float32", always_2d=True)[0]
+    expected = torch.from_numpy(decoded.mean(axis=1, dtype=np.float32))
+    assert torch.equal(read_chunk(tmp_path / "pcm.wav", 1000, SR, start_s=0.125),
+                       expected[1000:2000])
+    assert torch.equal(read_audio(tmp_path / "pcm.wav", SR), expected)
+    assert expected[0] == -1.0  # -32768 decodes to -1, as in libsndfile
+
+
 def test_other_sample_rate_is_resampled(tmp_path):
     t = np.arange(16000 * 3) / 16000
     sf.write(tmp_path / "sine.wav", (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 16000,

@@ -7,9 +7,11 @@ from collections import Counter
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 import yaml
 
-from semisup.data.audio import read_chunk
+from semisup.data import fixtures
+from semisup.data.audio import AudioFileError, read_chunk
 from semisup.data.datasets import (
     KEY_CLASSES,
     AudioDataset,
@@ -823,3 +825,44 @@ def test_each_loader_records_the_info_that_picks_its_table5_probe_row(tmp_path):
     assert prepared.labels.tolist() == source.labels.tolist()
     config = probe_config(emomusic)  # a linear regression probe at lr 1e-4
     assert emomusic.task_type == "regression" and (config.hidden, config.lr) == ((), 1e-4)
+
+
+# ------------------------------------------ true native layouts (semisup.data.fixtures)
+
+
+def test_mtat_true_layout_folders_at_the_root_and_zero_byte_files(tmp_path):
+    root = fixtures.write_mtat(tmp_path / "MTAT", n_clips=12, seconds=0.5)
+    ds = load_dataset("mtat", root)
+    assert ds.info["audio_dir"] == str(root)  # 0/ ... f/ at the root, no mp3/ level
+    assert ds.info["dropped_without_tags"] == 2  # clips 5 and 11 carry no tag at all
+    assert len(ds) == 12 - 2 + 3 and ds.split_sizes() == {"train": 10, "valid": 1, "test": 2}
+    zero = {root / rel for rel in fixtures.MTAT_ZERO_BYTE.values()}
+    assert zero <= set(ds.paths) and all(p.stat().st_size == 0 for p in zero)
+    counts = load_dataset("mtat", root, subset="all").labels.sum(0)
+    assert np.all(np.diff(ds.labels.sum(0)) <= 0)  # classes by frequency ...
+    columns = [c for c in fixtures._MTAT_TAGS[:60] if c in ds.classes]
+    assert columns != ds.classes and counts.max() == ds.labels[:, 0].sum()  # ... not by column
+    assert read_chunk(ds.paths[0], 4000, 22050).abs().max() > 0.05
+    with pytest.raises(AudioFileError, match="norine_braun"):
+        read_chunk(root / fixtures.MTAT_ZERO_BYTE[35644], 4000, 22050)
+
+
+def test_fma_true_layout_multiline_tracks_csv_and_id3_only_file(tmp_path):
+    root = fixtures.write_fma(tmp_path / "fma", n_tracks=7, seconds=0.5, short_seconds=0.3)
+    ds = load_dataset("fma", root)
+    assert len(ds) == 8 and root / fixtures.FMA_NO_AUDIO in ds.paths  # listed, not decoded
+    assert ds.split.tolist().count("valid") == 1 and ds.split.tolist().count("test") == 1
+    assert read_chunk(ds.paths[4], 2000, 22050).shape == (2000,)  # 48 kHz stereo
+    with pytest.raises(AudioFileError, match="099134.mp3.*not a regular file"):
+        read_chunk(root / fixtures.FMA_NO_AUDIO, 2000, 22050)
+
+
+def test_nsynth_true_layout_4_second_notes_are_padded_to_two_views(tmp_path):
+    root = fixtures.write_nsynth(tmp_path / "nsynth", n_notes={"train": 3, "test": 2})
+    ds = load_dataset("nsynth", root, label="family")
+    assert ds.split_sizes() == {"train": 3, "test": 2} and ds.classes[9] == "synth_lead"
+    x = read_chunk(ds.paths[0], 2 * 59535, 22050)  # 2 x 2.7 s from a 4 s note
+    assert x[:80000].abs().max() > 0.01 and torch.all(x[88300:] == 0)
+    examples = json.loads((root / "nsynth-train" / "examples.json").read_text())
+    test = json.loads((root / "nsynth-test" / "examples.json").read_text())
+    assert not {e["instrument"] for e in examples.values()} & {e["instrument"] for e in test.values()}

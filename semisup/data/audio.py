@@ -18,9 +18,11 @@ Conventions
   views then identical before augmentation. :func:`read_chunk` zero-pads a short file at the
   end; a file shorter than one evaluation crop gives one zero-padded crop.
 - **Bad files** raise :class:`AudioFileError` (a ``ValueError``) naming the file: missing
-  (also a ``FileNotFoundError``), unreadable/corrupt, empty (no frames), or with NaN/inf
-  among the decoded samples (a chunk read checks the chunk it decoded, not the whole file). Callers that prefer to go on record them in a :class:`SkippedFiles` log
-  (``skip_bad=True`` in the sampler and in :func:`iter_crops`); nothing is skipped silently.
+  (:class:`MissingAudioError`, also a ``FileNotFoundError``), unreadable/corrupt, empty (no
+  frames, :class:`EmptyAudioError`), or with NaN/inf among the decoded samples (a chunk read
+  checks the chunk it decoded, not the whole file). Callers that prefer to go on record them
+  in a :class:`SkippedFiles` log (``skip_bad=True`` in the sampler and in
+  :func:`iter_crops`); nothing is skipped silently.
 - Randomness comes only from the ``numpy.random.Generator`` passed in.
 """
 
@@ -43,6 +45,7 @@ from tqdm.auto import tqdm
 __all__ = [
     "AudioFileError",
     "MissingAudioError",
+    "EmptyAudioError",
     "AudioInfo",
     "SkippedFiles",
     "audio_info",
@@ -61,6 +64,10 @@ class AudioFileError(ValueError):
 
 class MissingAudioError(AudioFileError, FileNotFoundError):
     """An audio file does not exist (both an :class:`AudioFileError` and a FileNotFoundError)."""
+
+
+class EmptyAudioError(AudioFileError):
+    """An audio file opens but holds no audio frames."""
 
 
 @dataclass(frozen=True)
@@ -136,36 +143,49 @@ def audio_info(path: str | os.PathLike) -> AudioInfo:
     if not os.path.isfile(path):
         raise MissingAudioError(f"audio file not found: {path}")
     try:
-        info = sf.info(path)
+        # Opening the file reads the same header as sf.info at half the cost (sf.info also
+        # fetches libsndfile's log text), which matters at ~2 000 chunk reads/s per core.
+        with sf.SoundFile(path) as f:
+            frames, sample_rate, channels = f.frames, f.samplerate, f.channels
     except (sf.LibsndfileError, RuntimeError) as error:
         raise AudioFileError(f"cannot read audio file {path}: {error}") from error
-    if info.frames <= 0 or info.samplerate <= 0:
-        raise AudioFileError(
-            f"audio file {path} is empty ({info.frames} frames at {info.samplerate} Hz)"
+    if frames <= 0 or sample_rate <= 0:
+        raise EmptyAudioError(
+            f"audio file {path} is empty ({frames} frames at {sample_rate} Hz)"
         )
-    return AudioInfo(path, int(info.frames), int(info.samplerate), int(info.channels))
+    return AudioInfo(path, int(frames), int(sample_rate), int(channels))
 
 
 def _read_frames(path: str, start: int, n_frames: int | None) -> np.ndarray:
-    """Decode ``n_frames`` (``None`` = to the end) from frame ``start``: ``[n, channels]``."""
+    """Decode ``n_frames`` (``None`` = to the end) from frame ``start``: ``[n, channels]``.
+
+    16-bit PCM comes back as int16 (libsndfile's own int16 -> float32 conversion costs ~3x
+    the read; :func:`_to_mono` scales by 2^-15 exactly as libsndfile does), anything else
+    as float32.
+    """
     try:
         with sf.SoundFile(path) as f:
             if start:
                 f.seek(start)
-            return f.read(-1 if n_frames is None else n_frames, dtype="float32", always_2d=True)
+            dtype = "int16" if f.subtype == "PCM_16" else "float32"
+            return f.read(-1 if n_frames is None else n_frames, dtype=dtype, always_2d=True)
     except (sf.LibsndfileError, RuntimeError) as error:
         raise AudioFileError(f"cannot decode audio file {path}: {error}") from error
 
 
 def _to_mono(path: str, frames: np.ndarray, sample_rate: int, target_rate: int) -> Tensor:
-    """``[n, channels]`` array -> finite float32 mono tensor ``[T]`` at ``target_rate``."""
+    """``[n, channels]`` int16 or float32 array -> finite float32 mono ``[T]`` at ``target_rate``."""
     if frames.shape[0] == 0:
-        raise AudioFileError(f"audio file {path}: no audio frames could be decoded")
-    if not np.isfinite(frames).all():
+        raise EmptyAudioError(f"audio file {path}: no audio frames could be decoded")
+    if frames.dtype == np.int16:  # PCM: always finite; x / 32768 as libsndfile's float read
+        frames = frames.astype(np.float32) * np.float32(2.0**-15)
+    elif not np.isfinite(frames).all():
         raise AudioFileError(
             f"audio file {path} contains NaN or inf samples; re-encode it or drop it"
         )
-    mono = torch.from_numpy(frames.mean(axis=1, dtype=np.float32))  # [T] downmix
+    # [T] downmix; one channel is taken as it is (the mean of one value is that value).
+    mono = torch.from_numpy(frames[:, 0] if frames.shape[1] == 1 else
+                            frames.mean(axis=1, dtype=np.float32))
     if sample_rate != target_rate:
         mono = get_resampler(sample_rate, target_rate)(mono)
     return mono

@@ -6,15 +6,19 @@ splits; only the audio changed (16-bit mono WAV at one sample rate, fast to seek
 Layout
 ------
 - ``DIR/manifest.json``: ``format`` (``"semisup-prepared"``), ``version``, ``source``
-  (the spec it was prepared from), ``name``, ``task_type``, ``classes``, ``sample_rate``,
-  ``n_clips``, ``n_rejected``, ``info`` (the source loader's provenance). Written last,
+  (the spec it was prepared from, ROOT made absolute), ``name``, ``task_type``, ``classes``,
+  ``sample_rate``, ``n_clips``, ``n_rejected``, ``settings`` (what the preparation used:
+  ``source``, ``sample_rate``, ``min_seconds``, ``silence_db``, ``subtype``,
+  ``prepare_version``), ``info`` (the source loader's provenance). Written last,
   atomically: a folder without it is not (yet) a prepared dataset.
 - ``DIR/clips.csv``: one row per clip: ``path`` (relative to DIR), ``split``,
   ``duration_s``, ``label`` (multiclass: class index; multilabel: ``|``-joined class
   indices, empty for none; regression: ``|``-joined floats; unlabeled: empty),
   ``source_path``, ``source_size``, ``source_mtime_ns``.
-- ``DIR/rejected.csv``: ``source_path, reason`` of the sources left out (unreadable,
-  empty, silent, too short).
+- ``DIR/rejected.csv``: ``source_path, reason`` of the sources left out (missing, empty,
+  unreadable, too short, silent).
+- ``DIR/audio/<h[:2]>/<h>.wav``: the clips (16-bit PCM mono); ``DIR/.prepare/``: the state
+  that lets ``prepare`` resume and skip unchanged sources (settings and journals).
 
 The loaded dataset's ``info`` is the source's (its ``subset``/``label`` included) with
 ``kind="prepared"``, ``source`` (the spec) and ``source_kind`` (the source's kind, which
