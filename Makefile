@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(PY) -m semisup.data.embedded.build --size small --out data/small
 	$(PY) benchmarks/bench_data.py
 	$(PY) benchmarks/bench_train.py
+	$(PY) benchmarks/bench_extract.py
 
 # The README's Results table (E1-E4): ~2 h on 2 cores; resumable.
 results: $(STAMP)

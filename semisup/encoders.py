@@ -37,6 +37,7 @@ __all__ = [
     "ProjectionHead",
     "ContrastiveModel",
     "build_encoder",
+    "random_encoder",
 ]
 
 
@@ -261,3 +262,16 @@ def build_encoder(name: str = "samplecnn", **overrides) -> _Encoder:
     config.block_channels = tuple(config.block_channels)
     cls = TunePlus if config.name == "tuneplus" else SampleCNN
     return cls(config)
+
+
+def random_encoder(name: str, seed: int, device: str | torch.device = "cpu") -> _Encoder:
+    """Build a randomly initialised, frozen encoder (the untrained baseline of probing studies).
+
+    The weights are a pure function of ``(name, seed)``: they are drawn from a forked torch
+    RNG seeded with ``seed`` (the global RNG is left as it was), on the CPU, then moved to
+    ``device``. Returned in eval mode (BatchNorm uses its initial running statistics).
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        encoder = build_encoder(name)
+    return encoder.to(device).eval()

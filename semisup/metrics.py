@@ -21,7 +21,8 @@ import mir_eval
 import numpy as np
 from sklearn.metrics import accuracy_score, average_precision_score, r2_score, roc_auc_score
 
-__all__ = ["validate", "multilabel_scores", "multiclass_scores", "key_scores", "regression_scores", "evaluate"]
+__all__ = ["validate", "multilabel_scores", "multiclass_scores", "key_scores", "regression_scores", "evaluate",
+           "chance_level"]
 
 TASK_TYPES = ("multilabel", "multiclass", "regression")
 
@@ -148,3 +149,26 @@ def evaluate(task_type: str, y_true, y_score, classes: list[str] | None = None, 
         return regression_scores(y_true, y_score, classes)
     validate(task_type, y_true, y_score)  # raises with the list of task types
     raise AssertionError("unreachable")
+
+
+def chance_level(metric: str, y_true=None, classes: list[str] | None = None) -> float | None:
+    """Return the expected score of a guess that ignores the audio (a fraction; None if undefined).
+
+    - ``accuracy``: ``1 / C``, a uniformly random class;
+    - ``auroc``: 0.5, scores unrelated to the tags;
+    - ``weighted``: the mean mir_eval weighted key score of a uniformly random key among
+      ``classes`` against the reference keys ``y_true`` (class indices ``[N]``): 2/24 for
+      the 24 keys (exact 1 + fifth 0.5 + relative 0.3 + parallel 0.2, out of 24 guesses);
+    - ``r2``: 0, predicting the mean of the targets.
+    """
+    if metric == "auroc":
+        return 0.5
+    if metric == "r2":
+        return 0.0
+    if metric == "accuracy" and classes:
+        return 1.0 / len(classes)
+    if metric == "weighted" and classes and y_true is not None and len(y_true):
+        per_reference = {t: np.mean([mir_eval.key.weighted_score(classes[t], guess) for guess in classes])
+                         for t in set(np.asarray(y_true).tolist())}
+        return float(np.mean([per_reference[t] for t in np.asarray(y_true).tolist()]))
+    return None

@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["repo_root", "repo_path", "atomic_write"]
+__all__ = ["repo_root", "repo_path", "cache_root", "atomic_write"]
 
 
 def repo_root(start: str | os.PathLike | None = None) -> Path:
@@ -33,6 +33,17 @@ def repo_path(path: str | os.PathLike) -> Path:
     """Return ``path`` itself if absolute, else ``repo_root() / path``."""
     path = Path(path).expanduser()
     return path if path.is_absolute() else repo_root() / path
+
+
+def cache_root() -> Path:
+    """Return the project's cache folder.
+
+    ``$SEMISUP_CACHE_DIR``, else ``$XDG_CACHE_HOME/semisup`` (default ``~/.cache/semisup``).
+    """
+    base = os.environ.get("SEMISUP_CACHE_DIR")
+    if base:
+        return Path(base)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "semisup"
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> Path:

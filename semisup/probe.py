@@ -8,12 +8,19 @@ the validation loss; the best-validation weights are restored before testing.
 Conventions
 -----------
 - Embeddings are extracted once per (encoder weights, dataset, split, crop settings,
-  corruption) and cached as ``.npz`` files keyed by a hash of all of these.
+  corruption) and cached as ``.npz`` files keyed by a hash of all of these
+  (:func:`extract_embeddings`); tracks are decoded in DataLoader workers while the encoder
+  runs, and the result does not depend on the number of workers.
+- Bad files never crash a probe: unreadable or empty files are left out (a warning names
+  each) and counted per split in ``n_skipped_train``, ``n_skipped_valid`` and
+  ``n_skipped_test`` rows; missing files are an error naming them.
 - Probe inputs are standardised with the training split's mean and std (part of the probe,
   so the same numbers apply at test time): the ReLU encoder outputs have very different
   scales across checkpoints, and Adam at a fixed lr needs comparable inputs.
 - Losses by task type: BCE (multi-label), cross-entropy (multi-class), MSE (regression).
-- Results are tidy rows ``checkpoint, task, metric, value, seed`` (plus context columns).
+- Results are tidy rows ``run, checkpoint, task, metric, value, seed``. Counts
+  (``n_classes_scored``, ``n_skipped_<split>``) and corrupted evaluations
+  (``"<corruption>/<metric>"``) share the table; :func:`score_rows` keeps the plain scores.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import copy
 import hashlib
 import os
 import warnings
+import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -30,9 +38,11 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import Tensor, nn
+from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from semisup.data.audio import read_crops
+from semisup.data.audio import AudioFileError, MissingAudioError, SkippedFiles, read_crops
+from semisup.data.datasets import AudioDataset
 from semisup.metrics import evaluate
 from semisup.paths import atomic_write
 
@@ -44,6 +54,9 @@ __all__ = [
     "probe_config_key",
     "MLPProbe",
     "weights_hash",
+    "Embeddings",
+    "TrackCrops",
+    "file_fingerprints",
     "extract_embeddings",
     "train_probe",
     "predict",
@@ -51,8 +64,12 @@ __all__ = [
     "append_results",
     "probe_run",
     "embed_split",
+    "score_rows",
     "headline",
 ]
+
+CACHE_VERSION = 2  # embedding cache layout (2: kept tracks and skipped files recorded)
+PREFETCH_TRACKS = 4  # tracks decoded ahead per DataLoader worker
 
 
 @dataclass
@@ -176,7 +193,152 @@ def weights_hash(module: nn.Module) -> str:
     return digest.hexdigest()[:16]
 
 
+@dataclass
+class Embeddings:
+    """Whole-track embeddings of a list of files, and the files left out (probing protocol).
+
+    Attributes
+    ----------
+    embeddings : np.ndarray
+        float32 ``[N_kept, D]``: per kept track, the mean of its crops' embeddings.
+    kept : np.ndarray
+        int64 ``[N_kept]``: positions of the kept tracks in the list of paths, so
+        ``labels[kept]`` stays aligned with ``embeddings``.
+    skipped : dict
+        ``{path: reason}`` of the unreadable or empty files left out, in list order.
+    """
+
+    embeddings: np.ndarray
+    kept: np.ndarray
+    skipped: dict[str, str]
+
+
+class TrackCrops(torch.utils.data.Dataset):
+    """Tracks cut into evaluation crops, one item per track (decoded in DataLoader workers).
+
+    Item ``i`` is ``(i, crops, reason)``: float32 ``[K, L]`` crops of ``paths[i]``
+    (:func:`semisup.data.audio.read_crops`) and ``""``, or ``None`` and the reason an
+    unreadable or empty file cannot be used. A missing file raises :class:`MissingAudioError`.
+    """
+
+    def __init__(self, paths: list, crop_samples: int, sample_rate: int, max_crops: int = 64):
+        self.paths = [str(p) for p in paths]
+        self.crop_samples, self.sample_rate, self.max_crops = crop_samples, sample_rate, max_crops
+
+    def __len__(self) -> int:
+        """Return the number of tracks."""
+        return len(self.paths)
+
+    def __getitem__(self, i: int) -> tuple[int, Tensor | None, str]:
+        """Read track ``i`` (see the class docstring)."""
+        try:
+            return i, read_crops(self.paths[i], self.crop_samples, self.sample_rate, max_crops=self.max_crops), ""
+        except MissingAudioError:
+            raise
+        except AudioFileError as error:
+            return i, None, str(error)
+
+
+def file_fingerprints(paths: list) -> list[tuple[str, int, int]]:
+    """``(path, size in bytes, mtime in ns)`` of each file: the dataset part of the cache key.
+
+    Raises
+    ------
+    MissingAudioError
+        Naming the files that do not exist (before anything is decoded).
+    """
+    found, missing = [], []
+    for path in map(str, paths):
+        try:
+            stat = os.stat(path)
+        except FileNotFoundError:
+            missing.append(path)
+            continue
+        found.append((path, stat.st_size, stat.st_mtime_ns))
+    if missing:
+        raise MissingAudioError(
+            f"{len(missing)} of {len(paths)} audio files not found, e.g. {missing[:3]}; check the "
+            f"dataset folder, or drop them when loading (missing=drop, e.g. 'mtat:/data/MTAT?missing=drop')")
+    return found
+
+
+def _load_cache(path: Path) -> Embeddings | None:
+    """Read a cache file written by :func:`_save_cache`; None (with a warning) if unreadable."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return Embeddings(f["embeddings"], f["kept"], dict(zip(f["skipped_paths"].tolist(),
+                                                                   f["skip_reasons"].tolist(), strict=True)))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
+        warnings.warn(f"ignoring unreadable embedding cache file {path} ({error}); recomputing", UserWarning,
+                      stacklevel=3)
+        return None
+
+
+def _save_cache(path: Path, result: Embeddings) -> None:
+    def save(tmp: str) -> None:
+        with open(tmp, "wb") as f:  # a file object, so numpy does not append ".npz" to the name
+            np.savez(f, embeddings=result.embeddings, kept=result.kept,
+                     skipped_paths=np.array(list(result.skipped), dtype=str),
+                     skip_reasons=np.array(list(result.skipped.values()), dtype=str))
+
+    atomic_write(path, save)
+
+
 @torch.no_grad()
+def _encode_tracks(encoder: nn.Module, paths: list, sample_rate: int, crop_samples: int, max_crops: int,
+                   batch_crops: int, corruption, workers: int, skip_bad: bool, progress: bool) -> Embeddings:
+    """Decode tracks (in ``workers`` DataLoader processes) and average their crop embeddings."""
+    device = next(encoder.parameters()).device
+    loader = DataLoader(
+        TrackCrops(paths, crop_samples, sample_rate, max_crops), batch_size=None, num_workers=workers,
+        pin_memory=device.type == "cuda", prefetch_factor=PREFETCH_TRACKS if workers else None,
+    )
+    counts = torch.zeros(len(paths), dtype=torch.int64)  # crops per track, 0 = skipped
+    sums: Tensor | None = None  # [N, D] on the CPU: the deterministic index_add_
+    pending: list[Tensor] = []
+    owners: list[Tensor] = []
+    skipped: dict[str, str] = {}
+
+    def flush():
+        nonlocal sums
+        h = encoder(torch.cat(pending)).float().cpu()  # [K_total, 1, L] -> [K_total, D]
+        if sums is None:
+            sums = torch.zeros(len(paths), h.shape[1])
+        sums.index_add_(0, torch.cat(owners), h)
+        pending.clear()
+        owners.clear()
+
+    was_training = encoder.training
+    encoder.eval()
+    try:
+        # Tracks arrive in order whatever the number of workers, so the encoder sees the same
+        # batches and the embeddings are identical for any ``workers``.
+        for i, crops, reason in tqdm(loader, total=len(paths), desc="embedding tracks", disable=not progress,
+                                     leave=False):
+            if crops is None:
+                if not skip_bad:
+                    raise AudioFileError(reason)
+                skipped[str(paths[i])] = reason
+                continue
+            crops = crops[:, None]  # [K, 1, L]
+            if corruption is not None:
+                crops = corruption(crops)
+            pending.append(crops.to(device, non_blocking=True))
+            owners.append(torch.full((len(crops),), i))
+            counts[i] = len(crops)
+            if sum(len(c) for c in pending) >= batch_crops:
+                flush()
+        if pending:
+            flush()
+    finally:
+        encoder.train(was_training)
+    kept = torch.nonzero(counts).reshape(-1)
+    if sums is None:  # every file was skipped
+        return Embeddings(np.zeros((0, 0), np.float32), kept.numpy(), skipped)
+    embeddings = (sums[kept] / counts[kept, None]).numpy().astype(np.float32)  # [N_kept, D]
+    return Embeddings(embeddings, kept.numpy(), skipped)
+
+
 def extract_embeddings(
     encoder: nn.Module,
     paths: list,
@@ -188,96 +350,100 @@ def extract_embeddings(
     corruption: Callable[[Tensor], Tensor] | None = None,
     corruption_id: str = "",
     cache_dir: str | os.PathLike | None = None,
+    workers: int | str = 0,
+    skip_bad: bool = False,
+    skipped: SkippedFiles | None = None,
     progress: bool = True,
-) -> np.ndarray:
-    """Average frozen-encoder embeddings over each track's crops (probing protocol).
+) -> Embeddings:
+    """Average frozen-encoder embeddings over each track's crops (probing protocol, Sec. 5.2).
+
+    The one extraction path of the project: probes, ``python -m semisup.evaluate`` and
+    ``python -m semisup.embed`` all call it.
 
     Parameters
     ----------
     encoder : nn.Module
-        Maps ``[K, 1, L]`` crops to ``[K, D]``; used in eval mode, on its own device.
+        Maps ``[K, 1, L]`` crops to ``[K, D]``; used in eval mode, on its own device (CUDA:
+        crops go through pinned memory).
     paths : list of path-like
         Audio files, one embedding each.
     sample_rate, crop_samples : int
         The encoder's input rate (Hz) and crop length ``L`` (samples).
     max_crops : int
-        At most this many non-overlapping crops per track (64 in the paper).
+        At most this many non-overlapping crops per track, from its start (64 in the paper).
     batch_crops : int
-        Crops per forward pass (memory knob only; results do not depend on it).
+        Crops per forward pass, gathered across consecutive tracks (memory knob only).
     corruption : callable, optional
         Applied to each track's crops ``[K, 1, L]`` before encoding (Sec. 5.3 robustness).
     corruption_id : str
         Names the corruption in the cache key (required with ``corruption`` and a cache).
     cache_dir : path-like, optional
-        Where ``<hash>.npz`` files are kept.
+        Where ``<key>.npz`` files are kept. The key hashes the weights, the device type (CPU
+        and CUDA kernels differ in the last bits), each file's path, size and mtime (a file
+        rewritten or touched gives a new key), ``sample_rate``, ``crop_samples``,
+        ``max_crops`` and ``corruption_id``. A file holds ``embeddings``, ``kept`` and the
+        skipped files with their reasons; it is written atomically once the whole list is
+        done.
+    workers : int or "auto"
+        DataLoader processes decoding tracks while the encoder runs; 0 decodes in this
+        process, one track after the other. ``"auto"``: as training's loader
+        (:func:`semisup.train.loader_workers`). The result does not depend on it.
+    skip_bad : bool
+        Leave out unreadable or empty files (MTAT's three zero-byte MP3s), recording them in
+        ``skipped`` (a warning per file); otherwise the first one raises
+        :class:`AudioFileError`. Missing files always raise, before any decoding.
+    skipped : SkippedFiles, optional
+        Log of the files left out (a fresh one when None).
     progress : bool
         Show a progress bar over tracks.
 
     Returns
     -------
-    np.ndarray
-        float32 ``[N, D]``.
+    Embeddings
+        ``embeddings`` float32 ``[N_kept, D]``, ``kept`` int64 ``[N_kept]``, ``skipped``.
     """
     if corruption is not None and cache_dir is not None and not corruption_id:
         raise ValueError("corruption_id must name the corruption when a cache_dir is used")
-    cache_path = None
+    device = next(encoder.parameters()).device
+    if workers == "auto":
+        from semisup.train import loader_workers
+
+        workers = loader_workers("auto", device)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+        raise ValueError(f"workers must be an int >= 0 or 'auto', got {workers!r}")
+    fingerprints = file_fingerprints(paths)  # missing files fail here
+    cache_path, result = None, None
     if cache_dir is not None:
         key = hashlib.sha256(
-            repr((weights_hash(encoder), [str(p) for p in paths], sample_rate, crop_samples,
+            repr((CACHE_VERSION, weights_hash(encoder), device.type, fingerprints, sample_rate, crop_samples,
                   max_crops, corruption_id)).encode()
         ).hexdigest()[:24]
         cache_path = Path(cache_dir) / f"{key}.npz"
         if cache_path.exists():
-            return np.load(cache_path)["embeddings"]
-    was_training = encoder.training
-    encoder.eval()
-    device = next(encoder.parameters()).device
-    sums: list[Tensor | None] = []  # per track: sum of crop embeddings
-    counts: list[int] = []
-    pending: list[Tensor] = []
-    owners: list[int] = []
-
-    def flush():
-        crops = torch.cat(pending).to(device)  # [K_total, 1, L]
-        h = encoder(crops).float().cpu()  # [K_total, D]
-        for track, emb in zip(owners, h, strict=True):
-            sums[track] = emb if sums[track] is None else sums[track] + emb
-            counts[track] += 1
-        pending.clear()
-        owners.clear()
-
-    for i, path in enumerate(tqdm(paths, desc="embedding tracks", disable=not progress, leave=False)):
-        crops = read_crops(path, crop_samples, sample_rate, max_crops=max_crops)[:, None]  # [K, 1, L]
-        if corruption is not None:
-            crops = corruption(crops)
-        sums.append(None)
-        counts.append(0)
-        pending.append(crops)
-        owners.extend([i] * len(crops))
-        if len(owners) >= batch_crops:
-            flush()
-    if pending:
-        flush()
-    encoder.train(was_training)
-    embeddings = torch.stack([s / n for s, n in zip(sums, counts, strict=True)]).numpy().astype(np.float32)  # [N, D]
-    if cache_path is not None:
-        def save(tmp: str) -> None:
-            with open(tmp, "wb") as f:  # a file object, so numpy does not append ".npz" to the name
-                np.savez(f, embeddings=embeddings)
-
-        atomic_write(cache_path, save)
-    return embeddings
+            result = _load_cache(cache_path)
+    if result is None:
+        result = _encode_tracks(encoder, paths, sample_rate, crop_samples, max_crops, batch_crops, corruption,
+                                workers, skip_bad, progress)
+        if cache_path is not None:
+            _save_cache(cache_path, result)
+    log = skipped if skipped is not None else SkippedFiles()
+    for path, reason in result.skipped.items():  # also when read from the cache
+        if not skip_bad:
+            raise AudioFileError(reason)
+        log.add(path, AudioFileError(reason))
+    return result
 
 
 def embed_split(encoder: nn.Module, dataset, split: str, cache_dir=None, **options) -> np.ndarray:
     """Embeddings ``[N, D]`` of one split of a dataset with an encoder's own input format.
 
-    A thin wrapper of :func:`extract_embeddings` (same ``options``).
+    A thin wrapper of :func:`extract_embeddings` (same ``options``); a bad file raises, so
+    the rows match ``dataset.subset(split)``.
     """
     return extract_embeddings(
         encoder, dataset.subset(split).paths, sample_rate=encoder.sample_rate,
         crop_samples=encoder.crop_samples, cache_dir=cache_dir, **options,
-    )
+    ).embeddings
 
 
 def _loss_fn(task_type: str) -> nn.Module:
@@ -389,6 +555,9 @@ def probe_task(
     cache_dir: str | os.PathLike | None = None,
     max_crops: int = 64,
     corruptions: dict[str, Callable[[Tensor], Tensor]] | None = None,
+    workers: int | str = 0,
+    skip_bad: bool = True,
+    skipped: SkippedFiles | None = None,
     progress: bool = True,
 ) -> ProbeResult:
     """Extract embeddings, train a probe on train/valid, score it on test (Sec. 5.2).
@@ -410,6 +579,13 @@ def probe_task(
     corruptions : dict, optional
         ``{name: fn}``; the same probe is also scored on test embeddings of corrupted audio,
         the scores landing under ``"<name>/<metric>"`` (Sec. 5.3, Appendix 9.4).
+    workers : int or "auto"
+        DataLoader processes decoding audio (see :func:`extract_embeddings`).
+    skip_bad : bool
+        Leave out unreadable or empty files (counted in ``n_skipped_<split>``) instead of
+        raising.
+    skipped : SkippedFiles, optional
+        Log of the files left out (each is warned about once).
     progress : bool
         Show progress bars.
     """
@@ -421,29 +597,35 @@ def probe_task(
     if empty:
         raise ValueError(f"dataset {dataset.name!r} has empty split(s) {empty}; probes need train/valid/test")
 
+    skipped = skipped if skipped is not None else SkippedFiles()
+
     def embed(split, corruption=None, corruption_id=""):
         return extract_embeddings(
             encoder, splits[split].paths, sample_rate=sample_rate, crop_samples=crop_samples,
             max_crops=max_crops, cache_dir=cache_dir, corruption=corruption,
-            corruption_id=corruption_id, progress=progress,
+            corruption_id=corruption_id, workers=workers, skip_bad=skip_bad, skipped=skipped, progress=progress,
         )
 
-    x = {s: embed(s) for s in splits}
+    found = {s: embed(s) for s in splits}
+    for split, result in found.items():
+        if len(result.kept) == 0:
+            raise ValueError(f"dataset {dataset.name!r}: none of the {len(splits[split])} {split} files could be "
+                             f"read, e.g. {next(iter(result.skipped.values()))}")
+    x = {s: result.embeddings for s, result in found.items()}
+    y = {s: splits[s].labels[result.kept] for s, result in found.items()}
     n_outputs = len(dataset.classes) if dataset.task_type != "regression" else dataset.labels.reshape(len(dataset), -1).shape[1]
-    probe, history = train_probe(
-        x["train"], splits["train"].labels, x["valid"], splits["valid"].labels,
-        dataset.task_type, n_outputs, config,
-    )
+    probe, history = train_probe(x["train"], y["train"], x["valid"], y["valid"], dataset.task_type, n_outputs, config)
     is_key = probe_key(dataset).endswith(":key") or "giantsteps" in dataset.name
-    y_test = splits["test"].labels
 
-    def score(features):
-        return evaluate(dataset.task_type, y_test, predict(probe, features), dataset.classes, key=is_key)
+    def score(result):
+        return evaluate(dataset.task_type, splits["test"].labels[result.kept], predict(probe, result.embeddings),
+                        dataset.classes, key=is_key)
 
-    scores = score(x["test"])
+    scores = score(found["test"])
     for name, fn in (corruptions or {}).items():
         cache_id = f"{name}|{getattr(fn, 'cache_id', '')}"  # settings of the corruption, when known
         scores.update({f"{name}/{k}": v for k, v in score(embed("test", fn, cache_id)).items()})
+    scores.update({f"n_skipped_{s}": len(result.skipped) for s, result in found.items()})
     return ProbeResult(dataset.name, scores, probe, history, {"config": asdict(config)})
 
 
@@ -465,8 +647,8 @@ def append_results(csv_path: str | os.PathLike, rows: list[dict]) -> pd.DataFram
 
 
 def probe_run(
-    run_dir: str | os.PathLike,
-    tasks: list[str],
+    run: str | os.PathLike | nn.Module,
+    tasks: list,
     *,
     seed: int = 123,
     results_csv: str | os.PathLike | None = None,
@@ -475,24 +657,31 @@ def probe_run(
     max_epochs: int | None = None,
     max_crops: int = 64,
     device: str = "cpu",
+    workers: int | str = 0,
+    skipped: SkippedFiles | None = None,
+    run_name: str | None = None,
     progress: bool = True,
 ) -> pd.DataFrame:
-    """Probe a pretraining run's frozen encoder on labeled datasets; return tidy rows.
+    """Probe a frozen encoder on labeled datasets; return tidy rows (Sec. 5.2).
 
     Parameters
     ----------
-    run_dir : path-like
-        A run directory of :mod:`semisup.train`.
-    tasks : list of str
+    run : path-like or nn.Module
+        A run directory of :mod:`semisup.train` (its encoder is loaded on ``device``), or an
+        encoder with ``sample_rate`` and ``crop_samples`` (e.g. a random initialisation,
+        :func:`semisup.encoders.random_encoder`), used where it is.
+    tasks : list of str or AudioDataset
         Dataset specs (:mod:`semisup.data.spec`), e.g.
-        ``["embedded:data/small?task=notes&label=pitch", "mtat:/data/MTAT?subset=top50"]``;
-        each must have train, valid and test splits. The spec string is the ``task`` column.
+        ``["embedded:data/small?task=notes&label=pitch", "mtat:/data/MTAT?subset=top50"]``,
+        or datasets loaded from specs; each must have train, valid and test splits. The spec
+        string is the ``task`` column.
     seed : int
         Probe initialisation and batch order.
     results_csv : path-like, optional
         Append the rows there (atomically).
     cache_dir : path-like, optional
-        Embedding cache (default: ``<run_dir>/embeddings``).
+        Embedding cache (default: ``<run>/embeddings`` for a run directory, none for an
+        encoder).
     corruptions : dict, optional
         Extra test-time corruptions, see :func:`probe_task`.
     max_epochs : int, optional
@@ -500,7 +689,13 @@ def probe_run(
     max_crops : int
         Crops per track at extraction.
     device : str
-        Where the encoder runs.
+        Where a run's encoder is loaded.
+    workers : int or "auto"
+        DataLoader processes decoding audio (see :func:`extract_embeddings`).
+    skipped : SkippedFiles, optional
+        Collects the unreadable files left out (they are also counted in the rows).
+    run_name : str, optional
+        The ``run`` column (default: the run directory's name, or ``"encoder"``).
     progress : bool
         Show progress bars.
 
@@ -512,21 +707,25 @@ def probe_run(
     from semisup.data.spec import DatasetSpec
     from semisup.train import load_encoder
 
-    encoder = load_encoder(run_dir, device)
+    if isinstance(run, nn.Module):
+        encoder, run_name, run_cache = run, run_name or "encoder", None
+    else:
+        encoder, run_name, run_cache = load_encoder(run, device), run_name or Path(run).name, Path(run) / "embeddings"
     checkpoint = weights_hash(encoder)
     rows = []
     for task in tqdm(tasks, desc="probing tasks", disable=not progress):
-        dataset = DatasetSpec.parse(task).load()
+        dataset = task if isinstance(task, AudioDataset) else DatasetSpec.parse(task).load()
+        task = str(task) if isinstance(task, str) else dataset.info.get("spec", dataset.name)
         config = replace(probe_config(dataset), seed=seed)
         if max_epochs is not None:
             config = replace(config, max_epochs=max_epochs)
         result = probe_task(
             encoder, dataset, sample_rate=encoder.sample_rate, crop_samples=encoder.crop_samples,
-            config=config, cache_dir=cache_dir or Path(run_dir) / "embeddings", max_crops=max_crops,
-            corruptions=corruptions, progress=progress,
+            config=config, cache_dir=cache_dir or run_cache, max_crops=max_crops,
+            corruptions=corruptions, workers=workers, skipped=skipped, progress=progress,
         )
         rows += [
-            {"run": Path(run_dir).name, "checkpoint": checkpoint, "task": str(task),
+            {"run": run_name, "checkpoint": checkpoint, "task": task,
              "metric": metric, "value": value, "seed": seed}
             for metric, value in result.scores.items()
         ]
@@ -539,12 +738,22 @@ def probe_run(
 HEADLINE_METRICS = ("weighted", "auroc", "accuracy", "r2")  # first present wins, per task
 
 
+def score_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """Keep the rows that are clean scores.
+
+    Counts (``n_classes_scored``, ``n_skipped_<split>``: metrics starting with ``n_``) and
+    corrupted evaluations (``"<corruption>/<metric>"``) are dropped.
+    """
+    metric = table["metric"].astype(str)
+    return table[~metric.str.contains("/", regex=False) & ~metric.str.startswith("n_")]
+
+
 def headline(table: pd.DataFrame) -> pd.DataFrame:
     """Keep each task's main metric (key: weighted score, tags: ROC-AUC, else accuracy).
 
-    Rows of corrupted evaluations (``"<corruption>/<metric>"``) are dropped.
+    Only clean scores are considered (:func:`score_rows`).
     """
-    clean = table[~table["metric"].str.contains("/", regex=False)]
+    clean = score_rows(table)
     keep = []
     for _task, rows in clean.groupby("task", sort=False):
         metric = next(m for m in (*HEADLINE_METRICS, rows["metric"].iloc[0]) if (rows["metric"] == m).any())

@@ -16,3 +16,14 @@ def tiny_data(tmp_path_factory) -> Path:
 
     return build("tiny", tmp_path_factory.mktemp("embedded") / "tiny", seed=0, workers=2,
                  progress=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tiny_data, tmp_path_factory) -> Path:
+    """A 2-step semi-supervised run of the ``small`` encoder on ``tiny`` (pitch labels); its folder."""
+    from semisup.train import TrainConfig, train
+
+    return train(TrainConfig(
+        labeled=f"embedded:{tiny_data}?task=notes&label=pitch", unlabeled=f"embedded:{tiny_data}?task=unlabeled",
+        steps=2, batch_size=4, encoder="small", num_workers=0, progress=False,
+        run_dir=str(tmp_path_factory.mktemp("runs") / "tiny-semi")))

@@ -272,3 +272,14 @@ def test_views_of_a_file_shorter_than_one_crop_are_padded_copies(tmp_path):
     views = read_views(path, 2, 500, SR, rng=np.random.default_rng(0))
     assert torch.equal(views[0], views[1])
     assert (index_of(views[0, :300]) == np.arange(300)).all() and (views[0, 300:] == 0).all()
+
+
+def test_a_macos_appledouble_sibling_does_not_break_an_mp3(tmp_path):
+    from semisup.data.fixtures import music, write_mp3
+
+    path = write_mp3(tmp_path / "a.mp3", music(np.random.default_rng(0), 1.0, 44100, 2), 44100, 128)
+    (tmp_path / "._a.mp3").write_bytes(b"\x00\x05\x16\x07" + bytes(60))  # AppleDouble magic
+    with pytest.raises(sf.LibsndfileError, match="bad data offset"):  # libsndfile's own reading
+        sf.info(path)
+    assert audio_info(path).frames == 44100
+    assert read_chunk(path, 1000, 44100, start_s=0.5).abs().max() > 0

@@ -12,6 +12,7 @@ from semisup.data.fixtures import (
     id3_only_bytes,
     music,
     write_fma,
+    write_jamendo,
     write_mp3,
     write_mtat,
     write_nsynth,
@@ -57,6 +58,23 @@ def test_fma_tracks_csv_header_multiline_fields_and_id3_only_file(tmp_path):
     stereo = [p for p in (root / "fma_medium").rglob("*.mp3") if p.stat().st_size > 1000
               and sf.info(p).samplerate == 44100]
     assert all(240 < kbps(p) < 275 for p in stereo)
+
+
+def test_jamendo_split_files_are_crlf_and_audio_is_where_download_py_unpacks_it(tmp_path):
+    root = write_jamendo(tmp_path / "mtg-jamendo-dataset", tmp_path / "audio", n_tracks=8, seconds=2.0)
+    folder = root / "data" / "splits" / "split-0"
+    texts = {s: (folder / f"autotagging_top50tags-{s}.tsv").read_bytes() for s in ("train", "validation", "test")}
+    assert all(t.startswith(b"TRACK_ID\tARTIST_ID\tALBUM_ID\tPATH\tDURATION\tTAGS\r\n") for t in texts.values())
+    assert all(t.endswith(b"\r\n") and b"\n" not in t.replace(b"\r\n", b"") for t in texts.values())
+    rows = [line.split(b"\t") for t in texts.values() for line in t.split(b"\r\n")[1:-1]]
+    assert len(rows) == 8 and [len(t.split(b"\r\n")) - 2 for t in texts.values()] == [6, 1, 1]
+    assert {len(r) - 5 for r in rows} <= {1, 2, 3, 4} and all(b"---" in tag for r in rows for tag in r[5:])
+    for row in rows:  # PATH = NN/<id>.mp3 with NN = id % 100, under the download.py output folder
+        track_id = int(row[0].decode().removeprefix("track_"))
+        assert row[3].decode() == f"{track_id % 100:02d}/{track_id}.mp3"
+        info = sf.info(tmp_path / "audio" / row[3].decode())
+        assert (info.samplerate, info.channels) == (44100, 2) and abs(info.duration - 2.0) < 0.01
+    assert 300 < kbps(tmp_path / "audio" / rows[0][3].decode()) < 340
 
 
 def test_nsynth_examples_and_notes(tmp_path):

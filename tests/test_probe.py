@@ -8,7 +8,10 @@ import torch
 from torch import nn
 
 import semisup.probe as probe_module
+from semisup.data.audio import AudioFileError, MissingAudioError, SkippedFiles
 from semisup.data.datasets import AudioDataset
+from semisup.data.fixtures import music
+from semisup.encoders import random_encoder
 from semisup.probe import (
     MLPProbe,
     ProbeConfig,
@@ -68,15 +71,104 @@ def test_embeddings_average_crops_and_are_cached(tone_dataset, tmp_path, monkeyp
     encoder = SpectrumEncoder()
     paths = tone_dataset.paths[:3]
     first = extract_embeddings(encoder, paths, sample_rate=SR, crop_samples=1024, cache_dir=tmp_path, progress=False)
-    assert first.shape == (3, 64)
+    assert first.embeddings.shape == (3, 64) and first.kept.tolist() == [0, 1, 2] and first.skipped == {}
     crops = probe_module.read_crops(paths[0], 1024, SR)
     assert crops.shape == (3, 1024)  # 4000 samples -> 3 whole crops
-    assert np.allclose(first[0], encoder(crops[:, None]).mean(0).detach().numpy(), atol=1e-5)
+    assert np.allclose(first.embeddings[0], encoder(crops[:, None]).mean(0).detach().numpy(), atol=1e-5)
     monkeypatch.setattr(probe_module, "read_crops", lambda *a, **k: pytest.fail("cache not used"))
-    assert np.array_equal(first, extract_embeddings(encoder, paths, sample_rate=SR, crop_samples=1024, cache_dir=tmp_path, progress=False))
+    again = extract_embeddings(encoder, paths, sample_rate=SR, crop_samples=1024, cache_dir=tmp_path, progress=False)
+    assert np.array_equal(first.embeddings, again.embeddings)
     encoder.scale.data.fill_(2.0)  # new weights -> new cache key -> recomputed
     with pytest.raises(pytest.fail.Exception):
         extract_embeddings(encoder, paths, sample_rate=SR, crop_samples=1024, cache_dir=tmp_path, progress=False)
+
+
+def music_with_bad_files(folder):
+    """Six 2.6 s music clips at 16 kHz (two crops of the small encoder each) with a zero-byte
+    WAV and a corrupt one among them."""
+    folder.mkdir()
+    paths = []
+    for i in range(6):
+        paths.append(folder / f"{i}.wav")
+        sf.write(paths[-1], music(np.random.default_rng(i), 2.6, 16000), 16000)
+    (folder / "empty.wav").write_bytes(b"")
+    (folder / "corrupt.wav").write_bytes(b"RIFF" + bytes(range(200)))
+    return [*paths[:2], folder / "empty.wav", *paths[2:4], folder / "corrupt.wav", *paths[4:]]
+
+
+def test_extraction_is_identical_for_any_number_of_workers(tone_dataset, tmp_path):
+    paths = music_with_bad_files(tmp_path / "audio")
+    encoder = random_encoder("small", seed=0)  # BatchNorm and convolutions: batching would show
+    results = {}
+    for workers in (0, 2):
+        with pytest.warns(UserWarning, match="skipping bad audio file"):
+            results[workers] = extract_embeddings(encoder, paths, sample_rate=16000, crop_samples=19683,
+                                                  batch_crops=3, workers=workers, skip_bad=True, progress=False)
+    assert np.array_equal(results[0].embeddings, results[2].embeddings)
+    assert results[0].kept.tolist() == results[2].kept.tolist() == [0, 1, 3, 4, 6, 7]
+    assert results[0].skipped == results[2].skipped and list(results[0].skipped) == [str(paths[2]), str(paths[5])]
+    with torch.no_grad():  # the mean of each track's crop embeddings
+        crops = probe_module.read_crops(paths[3], 19683, 16000)[:, None]  # [K, 1, L], K = 2
+        assert np.allclose(results[2].embeddings[2], encoder(crops).mean(0).numpy(), atol=1e-5)
+
+
+def test_the_cache_records_kept_and_skipped_files(tone_dataset, tmp_path, monkeypatch):
+    paths = music_with_bad_files(tmp_path / "audio")
+    options = dict(sample_rate=SR, crop_samples=1024, cache_dir=tmp_path / "cache", progress=False)
+    with pytest.raises(AudioFileError, match="empty.wav is empty"):  # skip_bad=False: the first bad file
+        extract_embeddings(SpectrumEncoder(), paths, **options)
+    assert not (tmp_path / "cache").exists()  # nothing cached for an unfinished list
+    with pytest.warns(UserWarning, match="skipping bad audio file"):
+        fresh = extract_embeddings(SpectrumEncoder(), paths, skip_bad=True, **options)
+    monkeypatch.setattr(probe_module, "read_crops", lambda *a, **k: pytest.fail("cache not used"))
+    log = SkippedFiles()
+    with pytest.warns(UserWarning, match="skipping bad audio file"):  # a cached list still names its bad files
+        cached = extract_embeddings(SpectrumEncoder(), paths, skip_bad=True, skipped=log, **options)
+    assert cached.kept.tolist() == fresh.kept.tolist() == [0, 1, 3, 4, 6, 7]
+    assert np.array_equal(cached.embeddings, fresh.embeddings) and cached.skipped == fresh.skipped
+    assert sorted(log.reasons) == sorted([str(paths[2]), str(paths[5])])
+    with pytest.raises(AudioFileError, match="empty.wav is empty"):
+        extract_embeddings(SpectrumEncoder(), paths, **options)
+
+
+def test_the_cache_key_changes_when_a_file_changes(tone_dataset, tmp_path, monkeypatch):
+    paths = music_with_bad_files(tmp_path / "audio")[:2]
+    options = dict(sample_rate=SR, crop_samples=1024, cache_dir=tmp_path / "cache", progress=False)
+    before = extract_embeddings(SpectrumEncoder(), paths, **options)
+    sf.write(paths[1], music(np.random.default_rng(99), 2.6, 16000), 16000)  # other notes, same size
+    reads = []
+    real = probe_module.read_crops
+    monkeypatch.setattr(probe_module, "read_crops", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
+    after = extract_embeddings(SpectrumEncoder(), paths, **options)
+    assert reads == [str(p) for p in paths]  # recomputed, not read from the cache
+    assert np.array_equal(before.embeddings[0], after.embeddings[0])
+    assert not np.allclose(before.embeddings[1], after.embeddings[1])
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 2
+
+
+def test_a_missing_file_is_an_error_naming_it_even_when_skipping_bad_files(tone_dataset, tmp_path):
+    paths = [tone_dataset.paths[0], tmp_path / "gone.wav"]
+    with pytest.raises(MissingAudioError, match=r"1 of 2 audio files not found.*gone\.wav.*missing=drop"):
+        extract_embeddings(SpectrumEncoder(), paths, sample_rate=SR, crop_samples=1024, skip_bad=True,
+                           workers=2, progress=False)
+
+
+def test_probe_task_counts_skipped_files_per_split_and_keeps_labels_aligned(tone_dataset, tmp_path):
+    bad = {"train": tmp_path / "empty.wav", "test": tmp_path / "corrupt.wav"}
+    bad["train"].write_bytes(b"")
+    bad["test"].write_bytes(b"RIFF" + bytes(100))
+    # Bad files carry a label no good file has at their position: misaligned labels would show.
+    dataset = AudioDataset(
+        name="tones", root=tone_dataset.root, paths=[bad["train"], *tone_dataset.paths, bad["test"]],
+        split=np.array(["train", *tone_dataset.split, "test"]),
+        labels=np.array([3, *tone_dataset.labels, 0], dtype=np.int64), task_type="multiclass",
+        classes=tone_dataset.classes)
+    with pytest.warns(UserWarning, match="skipping bad audio file"):
+        result = probe_task(SpectrumEncoder(), dataset, sample_rate=SR, crop_samples=1024,
+                            config=ProbeConfig(max_epochs=60, patience=60), progress=False)
+    assert {k: v for k, v in result.scores.items() if k.startswith("n_skipped")} == {
+        "n_skipped_train": 1, "n_skipped_valid": 0, "n_skipped_test": 1}
+    assert result.scores["accuracy"] >= 0.9
 
 
 def test_early_stopping_restores_best_weights():
@@ -119,12 +211,14 @@ def test_headline_picks_each_tasks_main_metric():
     from semisup.probe import headline
 
     table = pd.DataFrame({
-        "task": ["key:key", "key:key", "tags:tags", "tags:tags", "notes:pitch", "tags:tags"],
-        "metric": ["accuracy", "weighted", "auroc", "ap", "accuracy", "reverb/auroc"],
-        "value": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+        "task": ["key:key", "key:key", "tags:tags", "tags:tags", "notes:pitch", "tags:tags", "emo", "emo"],
+        "metric": ["accuracy", "weighted", "auroc", "ap", "accuracy", "reverb/auroc", "n_skipped_train",
+                   "r2_valence"],
+        "value": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 3.0, 0.7],
     })
     assert dict(zip(headline(table)["task"], headline(table)["metric"], strict=True)) == {
-        "key:key": "weighted", "tags:tags": "auroc", "notes:pitch": "accuracy"}
+        "key:key": "weighted", "tags:tags": "auroc", "notes:pitch": "accuracy", "emo": "r2_valence"}
+    assert "n_skipped_train" not in set(probe_module.score_rows(table)["metric"])
 
 
 # ------------------------------------------------------------------ Table 5 probe settings

@@ -31,6 +31,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import stat
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -129,6 +130,22 @@ def _check_request(name: str, value, minimum: int = 1) -> int:
     return int(value)
 
 
+def _open(path: str) -> sf.SoundFile:
+    """Open ``path`` with libsndfile, sidestepping macOS AppleDouble files.
+
+    Given a path, libsndfile also reads a sibling ``._<name>`` as the file's resource fork
+    (Sound Designer II support); the AppleDouble files that macOS leaves on shared drives
+    then make it fail on MP3s without an ID3 tag ("bad data offset"). Such a file is opened
+    again through a Python file object, which has no sibling.
+    """
+    try:
+        return sf.SoundFile(path)
+    except sf.LibsndfileError:
+        if not os.path.exists(os.path.join(os.path.dirname(path), "._" + os.path.basename(path))):
+            raise
+        return sf.SoundFile(open(path, "rb"))  # noqa: SIM115 (closed with the SoundFile: closefd)
+
+
 def audio_info(path: str | os.PathLike) -> AudioInfo:
     """Read the header of ``path`` without decoding audio.
 
@@ -136,16 +153,24 @@ def audio_info(path: str | os.PathLike) -> AudioInfo:
     ------
     MissingAudioError
         The file does not exist.
+    EmptyAudioError
+        It has 0 bytes, or no frames.
     AudioFileError
-        libsndfile cannot open it (corrupt, unsupported) or it holds no frames.
+        libsndfile cannot open it (corrupt, unsupported).
     """
     path = os.fspath(path)
-    if not os.path.isfile(path):
+    try:
+        status = os.stat(path)
+    except (OSError, ValueError):
+        status = None
+    if status is None or not stat.S_ISREG(status.st_mode):
         raise MissingAudioError(f"audio file not found: {path}")
+    if status.st_size == 0:  # libsndfile would say "File does not exist or is not a regular file"
+        raise EmptyAudioError(f"audio file {path} is empty (0 bytes)")
     try:
         # Opening the file reads the same header as sf.info at half the cost (sf.info also
         # fetches libsndfile's log text), which matters at ~2 000 chunk reads/s per core.
-        with sf.SoundFile(path) as f:
+        with _open(path) as f:
             frames, sample_rate, channels = f.frames, f.samplerate, f.channels
     except (sf.LibsndfileError, RuntimeError) as error:
         raise AudioFileError(f"cannot read audio file {path}: {error}") from error
@@ -164,7 +189,7 @@ def _read_frames(path: str, start: int, n_frames: int | None) -> np.ndarray:
     as float32.
     """
     try:
-        with sf.SoundFile(path) as f:
+        with _open(path) as f:
             if start:
                 f.seek(start)
             dtype = "int16" if f.subtype == "PCM_16" else "float32"

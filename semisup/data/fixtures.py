@@ -13,6 +13,11 @@ users really have on disk:
   some 48 kHz stereo and 22.05 kHz mono, one short track), ``fma_metadata/tracks.csv`` with
   the 3-row header and multi-line quoted fields, and one file that holds only an ID3v2 tag
   (:data:`FMA_NO_AUDIO`; libsndfile: "File does not exist or is not a regular file").
+- :func:`write_jamendo`: MTG-Jamendo. The metadata clone's
+  ``data/splits/split-0/autotagging_<subset>-{train,validation,test}.tsv`` (CRLF, a header,
+  one tag per column after ``DURATION``, as many as the track has) and the audio as the
+  clone's ``scripts/download/download.py`` unpacks it, ``<outputdir>/NN/<id>.mp3``: full-length
+  tracks, 44.1 kHz stereo 320 kbps.
 - :func:`write_nsynth`: NSynth. ``nsynth-{train,valid,test}/examples.json`` and
   ``audio/<note_str>.wav`` (16 kHz, 16-bit, 4 s notes held 3 s, tonal at the labelled pitch;
   valid/test instruments never appear in train).
@@ -25,7 +30,7 @@ Conventions
 - Every random choice comes from ``seed`` (the same arguments give the same files,
   MP3 bytes included).
 - Durations and counts are parameters: tests use clips of ~1 s, benchmarks the real lengths
-  (MTAT 29.1 s, FMA 30 s).
+  (MTAT 29.1 s, FMA 30 s, Jamendo a few minutes).
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-__all__ = ["write_mtat", "write_fma", "write_nsynth", "music", "note", "write_mp3",
+__all__ = ["write_mtat", "write_fma", "write_jamendo", "write_nsynth", "music", "note", "write_mp3",
            "id3_only_bytes", "MTAT_ZERO_BYTE", "FMA_NO_AUDIO"]
 
 # The three zero-byte files of the real MTAT distribution (REFERENCE), with their clip ids.
@@ -59,6 +64,13 @@ _MTAT_TAGS = [
     "violins", "folk", "female voice", "wind", "happy", "ambient", "new age", "synth", "funk",
     "no singing", "middle eastern", "trumpet", "percussion", "drum", "airy", "voice",
     "repetitive", "birds", "space", "strings", "bass", "harpsicord", "medieval", "male voice",
+]
+# Real MTG-Jamendo top-50 tags (a few of each category).
+_JAMENDO_TAGS = [
+    "genre---electronic", "genre---rock", "genre---pop", "genre---ambient", "genre---classical",
+    "genre---jazz", "instrument---guitar", "instrument---piano", "instrument---synthesizer",
+    "instrument---drums", "mood/theme---energetic", "mood/theme---relaxing", "mood/theme---sad",
+    "mood/theme---happy",
 ]
 _NSYNTH_FAMILIES = ["bass", "brass", "flute", "guitar", "keyboard", "mallet", "organ", "reed",
                     "string", "synth_lead", "vocal"]
@@ -249,6 +261,42 @@ def write_fma(root: str | Path, n_tracks: int = 12, seconds: float = 30.0, seed:
                          "title"])
         writer.writerow(["track_id"] + [""] * 7)
         writer.writerows(rows)
+    return root
+
+
+# ---------------------------------------------------------------------------------- Jamendo
+
+
+def write_jamendo(root: str | Path, audio_dir: str | Path | None = None, n_tracks: int = 24,
+                  seconds: float = 240.0, seed: int = 0, subset: str = "top50tags",
+                  kbps: int = 320) -> Path:
+    """Write an MTG-Jamendo metadata clone (split 0 of ``subset``) and its full-length MP3s.
+
+    ``root`` gets ``data/splits/split-0/autotagging_<subset>-{train,validation,test}.tsv``;
+    ``audio_dir`` (default ``<root>/mp3``; the real one usually lies outside the clone) gets
+    ``NN/<id>.mp3`` with ``NN = id % 100``, as ``download.py`` unpacks them: 44.1 kHz stereo
+    at ``kbps`` (320 in the real set), ``seconds`` long (real tracks: ~4 min). Track ``i``
+    goes to validation when ``i % 8 == 3``, test when ``== 6``, else train; each carries one
+    to four real tag names (:data:`_JAMENDO_TAGS`). Returns ``root``.
+    """
+    root = Path(root)
+    audio_dir = Path(audio_dir) if audio_dir is not None else root / "mp3"
+    rng = _rng(seed, 0x1A3)
+    ids = np.sort(rng.choice(np.arange(200, 1_420_000), size=n_tracks, replace=False))
+    rows: dict[str, list[str]] = {"train": [], "validation": [], "test": []}
+    for i, track_id in enumerate(ids):
+        rel = f"{track_id % 100:02d}/{track_id}.mp3"
+        write_mp3(audio_dir / rel, music(_rng(seed, 4, i), seconds, 44100, 2), 44100, kbps)
+        tags = rng.choice(_JAMENDO_TAGS, size=int(rng.integers(1, 5)), replace=False)
+        split = {3: "validation", 6: "test"}.get(i % 8, "train")
+        rows[split].append("\t".join([f"track_{track_id:07d}", f"artist_{track_id // 50:06d}",
+                                      f"album_{track_id // 10:06d}", rel, f"{seconds:.1f}",
+                                      *sorted(tags)]))
+    folder = root / "data" / "splits" / "split-0"
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, lines in rows.items():
+        text = "\r\n".join(["TRACK_ID\tARTIST_ID\tALBUM_ID\tPATH\tDURATION\tTAGS", *lines])
+        (folder / f"autotagging_{subset}-{split}.tsv").write_bytes((text + "\r\n").encode())
     return root
 
 

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from semisup.paths import atomic_write
+from semisup.paths import atomic_write, cache_root
 
 __all__ = [
     "Collection",
@@ -309,10 +309,7 @@ def cache_dir() -> Path:
     """Folder of cached parsed works for this music21 version and extraction version."""
     import music21
 
-    base = os.environ.get("SEMISUP_CACHE_DIR")
-    if not base:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "semisup"
-    return Path(base) / "corpus" / f"music21-{music21.__version__}-x{EXTRACT_VERSION}"
+    return cache_root() / "corpus" / f"music21-{music21.__version__}-x{EXTRACT_VERSION}"
 
 
 def _extract(score) -> dict:
