@@ -12,7 +12,7 @@ import pandas as pd
 import seaborn as sns
 import torch
 
-__all__ = ["plot_training", "plot_targets", "plot_metric_lines", "plot_heatmap"]
+__all__ = ["plot_training", "plot_targets", "plot_metric_lines", "plot_heatmap", "plot_scores"]
 
 
 def plot_training(metrics: pd.DataFrame, smooth: int = 10):
@@ -85,3 +85,38 @@ def plot_heatmap(table: pd.DataFrame, title: str = "", fmt: str = ".1f", ax=None
     sns.heatmap(centred, annot=table, fmt=fmt, cmap="vlag", cbar=False, ax=ax)
     ax.set_title(title)
     return ax.figure
+
+
+def plot_scores(summary: pd.DataFrame, title: str = ""):
+    """One small panel per task: its headline score (bars, one per model) beside chance (dashed).
+
+    Each panel has its own metric on its own axis, so accuracy, key score and ROC-AUC are never
+    compared on one scale.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Rows ``task, metric, score %, chance %`` (:func:`semisup.evaluate.summary`), and a
+        ``model`` column when several encoders are compared.
+    title : str
+        Figure title.
+    """
+    sns.set_theme(style="whitegrid")
+    tasks = list(dict.fromkeys(summary["task"]))
+    fig, axes = plt.subplots(1, len(tasks), figsize=(2.3 * len(tasks) + 0.5, 3.2), squeeze=False)
+    models = list(dict.fromkeys(summary["model"])) if "model" in summary else [""]
+    for ax, task in zip(axes[0], tasks, strict=True):
+        rows = summary[summary["task"] == task]
+        scores = [rows[rows["model"] == m]["score %"].mean() if m else rows["score %"].mean() for m in models]
+        ax.bar(range(len(models)), scores, color=[f"C{i}" for i in range(len(models))])
+        chance = rows["chance %"].iloc[0]
+        if pd.notna(chance):
+            ax.axhline(chance, color="0.3", linestyle="--", linewidth=1)
+            ax.text(len(models) - 0.5, chance, "chance", ha="right", va="bottom", fontsize=8, color="0.3")
+        ax.set_xticks(range(len(models)), models if len(models) > 1 else [""], rotation=30, ha="right")
+        ax.set_title(task, fontsize=10)
+        ax.set_ylabel(f"{rows['metric'].iloc[0]} (%)")
+        ax.set_ylim(0, 100)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
