@@ -29,11 +29,11 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
 from semisup.data.audio import read_crops
 from semisup.metrics import evaluate
 from semisup.paths import atomic_write
+from semisup.progress import progress_bar
 
 __all__ = [
     "ProbeConfig",
@@ -180,7 +180,7 @@ def extract_embeddings(
         pending.clear()
         owners.clear()
 
-    for i, path in enumerate(tqdm(paths, desc="embedding tracks", disable=not progress, leave=False)):
+    for i, path in enumerate(progress_bar(paths, desc="embedding tracks", disable=not progress, leave=False)):
         crops = read_crops(path, crop_samples, sample_rate, max_crops=max_crops)[:, None]  # [K, 1, L]
         if corruption is not None:
             crops = corruption(crops)
@@ -450,7 +450,7 @@ def probe_run(
     encoder = load_encoder(run_dir, device)
     checkpoint = weights_hash(encoder)
     rows = []
-    for task in tqdm(tasks, desc="probing tasks", disable=not progress):
+    for task in progress_bar(tasks, desc="probing tasks", disable=not progress):
         name, _, label = task.partition(":")
         dataset = load_dataset("embedded", data_dir, task=name, label=label or None)
         config = replace(PROBE_CONFIGS.get(probe_key(dataset), ProbeConfig()), seed=seed)
@@ -469,6 +469,8 @@ def probe_run(
     table = pd.DataFrame(rows)
     if results_csv is not None:
         append_results(results_csv, rows)
+    scores = ", ".join(f"{r.task} {r.metric} {r.value:.3f}" for r in headline(table).itertuples()) if rows else "no tasks"
+    print(f"probes of {Path(run_dir).name}: {scores}")
     return table
 
 
