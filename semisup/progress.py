@@ -17,9 +17,9 @@ The kind of bar is decided when it is made (:func:`progress_mode`), first match 
    be absent from the environment the kernel's parent process was started with;
 4. otherwise (papermill, ``semisup.sweep.execute``, nbval): text.
 
-Text bars inside a kernel go to stdout (stderr shows as a red block) and refresh every
-``NOTEBOOK_REFRESH_S`` seconds, so a saved notebook keeps a few lines ending on the final
-state. Each job also ends with one plain summary line (:func:`training_summary`, and
+Text bars inside a kernel go to stdout (stderr shows as a red block) and refresh at most
+``NOTEBOOK_UPDATES`` times (and at most every ``NOTEBOOK_REFRESH_S`` seconds), so a saved
+notebook keeps a few lines ending on the final state, however slow the steps. Each job also ends with one plain summary line (:func:`training_summary`, and
 ``probe_run``'s), which stays in the saved notebook whatever happened to its bar.
 """
 
@@ -33,10 +33,11 @@ import pandas as pd
 import psutil
 from tqdm import tqdm
 
-__all__ = ["ENV_VAR", "NOTEBOOK_REFRESH_S", "progress_mode", "progress_bar", "training_summary"]
+__all__ = ["ENV_VAR", "NOTEBOOK_REFRESH_S", "NOTEBOOK_UPDATES", "progress_mode", "progress_bar", "training_summary"]
 
 ENV_VAR = "SEMISUP_PROGRESS"
-NOTEBOOK_REFRESH_S = 5.0  # 300 steps at 0.23 s/step leave ~14 lines in the saved notebook
+NOTEBOOK_REFRESH_S = 5.0
+NOTEBOOK_UPDATES = 20  # per bar of known length: 300 steps print every 15 steps
 
 
 def _in_kernel() -> bool:
@@ -71,7 +72,10 @@ def progress_bar(iterable=None, **kwargs) -> tqdm:
 
         return widget_bar(iterable, **kwargs)
     if _in_kernel():
-        kwargs = {"file": sys.stdout, "mininterval": NOTEBOOK_REFRESH_S, **kwargs}
+        total = kwargs.get("total", len(iterable) if hasattr(iterable, "__len__") else None) or 0
+        # maxinterval=inf: tqdm's monitor thread would otherwise reset miniters to 1 on slow steps
+        kwargs = {"file": sys.stdout, "mininterval": NOTEBOOK_REFRESH_S, "maxinterval": float("inf"),
+                  "miniters": max(1, total // NOTEBOOK_UPDATES), **kwargs}
     return tqdm(iterable, **kwargs)
 
 

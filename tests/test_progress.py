@@ -95,6 +95,17 @@ def test_mode_outside_a_kernel_and_the_override(monkeypatch):
         progress_mode()
 
 
+def test_text_bars_in_a_kernel_print_a_bounded_number_of_updates(monkeypatch, capsys):
+    import semisup.progress
+
+    monkeypatch.setattr(semisup.progress, "_in_kernel", lambda: True)
+    for _ in progress_bar(range(1000), desc="slow steps", mininterval=0):  # as if each step took > 5 s
+        pass
+    out = capsys.readouterr().out  # stdout, not stderr: no red block in the notebook
+    assert out.count("\r") == 1 + 20 + 1  # the empty bar, every 50 steps, the final state on close
+    assert "slow steps: 100%" in out.splitlines()[-1] and "1000/1000" in out.splitlines()[-1]
+
+
 def test_training_summary_from_a_hand_written_log(tmp_path):
     # batch 4 at 2, 4 and 4 clips/s: 2 + 1 + 1 = 4 s for 12 clips
     pd.DataFrame({"step": [0, 1, 2], "loss": [5.0, 3.0, 1.0], "clips_per_s": [2.0, 4.0, 4.0]}).to_csv(
