@@ -21,7 +21,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]' $(QUIET_PIP)
 	# tinysoundfont requires pyaudio, which does not build here and rendering does not use.
 	$(PY) -m pip install -q --no-deps 'tinysoundfont>=0.3' $(QUIET_PIP)
-	$(PY) -m ipykernel install --user --name $(KERNEL) --display-name "Python (semisup)" >/dev/null
+	# The kernel lives inside the venv (--sys-prefix), so every checkout runs its own; jupyter
+	# looks in the venv before ~/.local, so an old user-level "semisup" kernel cannot shadow it.
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (semisup)" >/dev/null
 	@touch $(STAMP)
 
 demo: $(STAMP)

@@ -39,12 +39,12 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
-from tqdm.auto import tqdm
 
 from semisup.data.audio import AudioFileError, MissingAudioError, SkippedFiles, read_crops
 from semisup.data.datasets import AudioDataset
 from semisup.metrics import evaluate
 from semisup.paths import atomic_write
+from semisup.progress import progress_bar
 
 __all__ = [
     "ProbeConfig",
@@ -313,7 +313,7 @@ def _encode_tracks(encoder: nn.Module, paths: list, sample_rate: int, crop_sampl
     try:
         # Tracks arrive in order whatever the number of workers, so the encoder sees the same
         # batches and the embeddings are identical for any ``workers``.
-        for i, crops, reason in tqdm(loader, total=len(paths), desc="embedding tracks", disable=not progress,
+        for i, crops, reason in progress_bar(loader, total=len(paths), desc="embedding tracks", disable=not progress,
                                      leave=False):
             if crops is None:
                 if not skip_bad:
@@ -637,6 +637,16 @@ def probe_key(dataset) -> str:
     return dataset.name
 
 
+def _task_name(task: str) -> str:
+    """Short name of a task: a spec's slug, else the text itself."""
+    from semisup.data.spec import DatasetSpec
+
+    try:
+        return DatasetSpec.parse(task).slug
+    except (ValueError, TypeError):
+        return str(task)
+
+
 def append_results(csv_path: str | os.PathLike, rows: list[dict]) -> pd.DataFrame:
     """Append tidy result rows to a CSV atomically (read, concatenate, write temp, rename)."""
     csv_path = Path(csv_path)
@@ -713,7 +723,7 @@ def probe_run(
         encoder, run_name, run_cache = load_encoder(run, device), run_name or Path(run).name, Path(run) / "embeddings"
     checkpoint = weights_hash(encoder)
     rows = []
-    for task in tqdm(tasks, desc="probing tasks", disable=not progress):
+    for task in progress_bar(tasks, desc="probing tasks", disable=not progress):
         dataset = task if isinstance(task, AudioDataset) else DatasetSpec.parse(task).load()
         task = str(task) if isinstance(task, str) else dataset.info.get("spec", dataset.name)
         config = replace(probe_config(dataset), seed=seed)
@@ -732,6 +742,8 @@ def probe_run(
     table = pd.DataFrame(rows)
     if results_csv is not None:
         append_results(results_csv, rows)
+    scores = ", ".join(f"{_task_name(r.task)} {r.metric} {r.value:.3f}" for r in headline(table).itertuples())
+    print(f"probes of {run_name}: {scores or 'no tasks'}")
     return table
 
 

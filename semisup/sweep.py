@@ -155,10 +155,16 @@ def execute(notebook: str | os.PathLike, output: str | os.PathLike, parameters: 
     """Run ``notebook`` (relative to the repository root, or absolute) with papermill into ``output``.
 
     The kernel works in the repository root, as ``papermill notebooks/...`` typed there does,
-    so every caller (sweeps, ``make demo``, ``make results``) sees the same relative paths.
+    so every caller (sweeps, ``make demo``, ``make results``) sees the same relative paths. It
+    is the one the notebook names (``semisup``, installed inside the venv by ``make``), as
+    for the plain ``papermill`` command; its progress bars are text (:mod:`semisup.progress`).
+    The finished notebook is signed as trusted on this machine, as JupyterLab signs a notebook
+    run in it: untrusted HTML outputs lose their audio players' sources.
     A parameter the notebook does not declare is an error naming the ones it does.
     """
+    import nbformat
     import papermill  # only callers that execute notebooks pay for its import
+    from nbformat.sign import NotebookNotary
 
     declared = notebook_parameters(notebook)
     unknown = sorted(set(parameters) - declared)
@@ -170,9 +176,11 @@ def execute(notebook: str | os.PathLike, output: str | os.PathLike, parameters: 
     logger.addFilter(quiet)
     try:
         papermill.execute_notebook(str(repo_path(notebook)), str(output), parameters=parameters,
-                                   cwd=str(repo_root()), progress_bar=progress, kernel_name="python3")
+                                   cwd=str(repo_root()), progress_bar=progress)
     finally:
         logger.removeFilter(quiet)
+    with NotebookNotary() as notary:
+        notary.sign(nbformat.read(output, as_version=4))
 
 
 def run_sweep(spec: str | os.PathLike | dict, root: str | os.PathLike | None = None, progress: bool = True,

@@ -44,7 +44,6 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
-from tqdm.auto import tqdm
 
 from semisup.augment import AugmentationChain
 from semisup.data.sampler import SemiSupervisedSampler
@@ -52,6 +51,7 @@ from semisup.data.spec import DatasetSpec
 from semisup.encoders import ENCODER_CONFIGS, ContrastiveModel, build_encoder
 from semisup.loss import SemiSupConLoss, contrastive_sparsity, contrastive_target
 from semisup.paths import atomic_write
+from semisup.progress import progress_bar, training_summary
 
 __all__ = [
     "TrainConfig",
@@ -453,6 +453,8 @@ def train(config: TrainConfig) -> Path:
         random.setstate(state["rng"]["python"])
         start = state["step"]
     if start >= config.steps:
+        if is_main:
+            print(f"{run_dir} was already trained; {training_summary(run_dir / METRICS, config.batch_size)}")
         return run_dir
     if world > 1:
         model = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
@@ -467,7 +469,7 @@ def train(config: TrainConfig) -> Path:
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.amp and device.type == "cuda")
     rows: list[dict] = []
     first_write = True
-    progress = tqdm(total=config.steps, initial=start, desc="pretraining", disable=not (config.progress and is_main))
+    progress = progress_bar(total=config.steps, initial=start, desc="pretraining", disable=not (config.progress and is_main))
     batches = iter(loader)
     tick = time.perf_counter()
     model.train()
@@ -504,8 +506,9 @@ def train(config: TrainConfig) -> Path:
             "clips_per_s": clips_per_s, "data_share": data_s / step_s, "n_skipped": batch["n_skipped"],
             "lr": optimizer.param_groups[0]["lr"],
         })
+        progress.set_postfix(loss=f"{loss_value:.3f}", clips_s=f"{clips_per_s:.1f}", data=f"{data_s / step_s:.0%}",
+                             refresh=False)
         progress.update(1)
-        progress.set_postfix(loss=f"{loss_value:.3f}", clips_s=f"{clips_per_s:.1f}", data=f"{data_s / step_s:.0%}")
         done = step + 1
         if done % config.checkpoint_every == 0 or done == config.steps:
             sampler_states = _gather_objects({"next_batch": done}, world)
@@ -526,6 +529,8 @@ def train(config: TrainConfig) -> Path:
     progress.close()
     if world > 1:
         dist.barrier()
+    if is_main:
+        print(training_summary(run_dir / METRICS, config.batch_size))
     return run_dir
 
 

@@ -41,7 +41,8 @@ import soundfile as sf
 import torch
 import torchaudio
 from torch import Tensor
-from tqdm.auto import tqdm
+
+from semisup.progress import progress_bar
 
 __all__ = [
     "AudioFileError",
@@ -385,7 +386,7 @@ def iter_crops(
     and no log is passed, a summary warning is emitted at the end.
     """
     log = skipped if skipped is not None else SkippedFiles()
-    for i, path in enumerate(tqdm(paths, desc="reading tracks", disable=not progress)):
+    for i, path in enumerate(progress_bar(paths, desc="reading tracks", disable=not progress)):
         try:
             crops = read_crops(path, crop_samples, sample_rate, max_crops=max_crops)
         except AudioFileError as error:

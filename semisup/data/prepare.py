@@ -71,13 +71,13 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 import torch
-from tqdm.auto import tqdm
 
 from semisup.data.audio import AudioFileError, EmptyAudioError, read_audio
 from semisup.data.datasets import AudioDataset
 from semisup.data.datasets.prepared import CLIP_COLUMNS, FORMAT, VERSION, encode_label
 from semisup.data.spec import DatasetSpec
 from semisup.paths import atomic_write
+from semisup.progress import progress_bar
 
 __all__ = ["prepare", "PrepareSummary", "parse_shard", "main", "DEFAULT_SAMPLE_RATE",
            "MIN_SECONDS", "SILENCE_DB"]
@@ -298,7 +298,7 @@ def _run(jobs: list[tuple], workers: int, progress: bool) -> Iterator[dict]:
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
         try:
-            for job in tqdm(jobs, desc="prepare", unit="clip", disable=not progress):
+            for job in progress_bar(jobs, desc="prepare", unit="clip", disable=not progress):
                 yield prepare_clip(*job)
         finally:
             torch.set_num_threads(threads)
@@ -307,7 +307,7 @@ def _run(jobs: list[tuple], workers: int, progress: bool) -> Iterator[dict]:
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker) as pool:
         futures = [pool.submit(prepare_clip, *job) for job in jobs]
         try:
-            yield from (f.result() for f in tqdm(as_completed(futures), total=len(jobs),
+            yield from (f.result() for f in progress_bar(as_completed(futures), total=len(jobs),
                                                   desc="prepare", unit="clip",
                                                   disable=not progress))
         finally:

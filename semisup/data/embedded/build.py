@@ -44,11 +44,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import soundfile as sf
-from tqdm.auto import tqdm
 
 from semisup.data.embedded import corpus, gm, render, tasks
 from semisup.data.embedded.tasks import SIZES, TASKS, ClipSpec
 from semisup.data.keys import KEY_CLASSES
+from semisup.progress import progress_bar
 
 __all__ = ["build", "main", "BUILD_VERSION", "is_complete"]
 
@@ -304,7 +304,7 @@ def _parse_scores(config: tasks.SizeConfig, seed: int, pool, progress: bool):
     to_parse, pools_refs = tasks.works_needed(config, refs, splits, seed, corpus.abc_modes(refs))
     results = pool.imap(_parse_job, to_parse) if pool else map(_parse_job, to_parse)
     parsed = {}
-    for ref, work in zip(to_parse, tqdm(results, total=len(to_parse), desc="parse scores",
+    for ref, work in zip(to_parse, progress_bar(results, total=len(to_parse), desc="parse scores",
                                         disable=not progress, unit="work"), strict=True):
         parsed[ref.work_id] = work
     return parsed, _works_pools(pools_refs, parsed), refs
@@ -336,7 +336,7 @@ def _render_all(planners: dict, partial: Path, pool, progress: bool):
         if not jobs:
             break
         results = pool.imap(_render_job, jobs, chunksize=8) if pool else map(_render_job, jobs)
-        bar = tqdm(results, total=len(jobs), disable=not progress, unit="clip",
+        bar = progress_bar(results, total=len(jobs), disable=not progress, unit="clip",
                    desc=f"render (attempt {attempt + 1})")
         for (task, index), (_, spec), (_, reason) in zip(owners, jobs, bar, strict=True):
             if reason is None:
