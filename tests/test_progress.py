@@ -120,14 +120,15 @@ def test_train_and_probe_end_with_a_summary_line(tiny_data, tmp_path, capsys):
     from semisup.probe import probe_run
     from semisup.train import TrainConfig, train
 
-    config = TrainConfig(data_dir=str(tiny_data), run_dir=str(tmp_path / "run"), steps=2, batch_size=4,
-                         labeled_task="notes:pitch", num_workers=0, progress=False)
+    config = TrainConfig(labeled=f"embedded:{tiny_data}?task=notes&label=pitch", run_dir=str(tmp_path / "run"),
+                         unlabeled=f"embedded:{tiny_data}?task=unlabeled", steps=2, batch_size=4, num_workers=0,
+                         progress=False)
     train(config)
     line = r"pretraining: 2 steps in \d+ s \(\d+ clips/s\), final loss \d+\.\d\d \(mean of last 2\)"
     assert re.fullmatch(line, capsys.readouterr().out.splitlines()[-1])
     train(config)  # finished: nothing to do, but the summary is still printed
     assert re.fullmatch(rf".*run was already trained; {line}", capsys.readouterr().out.splitlines()[-1])
-    table = probe_run(tmp_path / "run", tiny_data, ["key"], max_epochs=1, progress=False)
-    weighted = table.query("task == 'key:key' and metric == 'weighted'")["value"].item()
-    assert capsys.readouterr().out.splitlines()[-1] == (
-        f"probes of run: key:key weighted {weighted:.3f}")
+    key = f"embedded:{tiny_data}?task=key"
+    table = probe_run(tmp_path / "run", [key], max_epochs=1, progress=False)
+    weighted = table.query("task == @key and metric == 'weighted'")["value"].item()
+    assert capsys.readouterr().out.splitlines()[-1] == f"probes of run: key weighted {weighted:.3f}"
