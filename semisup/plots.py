@@ -87,6 +87,10 @@ def plot_heatmap(table: pd.DataFrame, title: str = "", fmt: str = ".1f", ax=None
     return ax.figure
 
 
+METRIC_NAMES = {"accuracy": "accuracy", "weighted": "weighted key score", "auroc": "ROC-AUC", "ap": "average precision",
+                "r2": "R²"}
+
+
 def plot_scores(summary: pd.DataFrame, title: str = ""):
     """One small panel per task: its headline score (bars, one per model) beside chance (dashed).
 
@@ -115,7 +119,8 @@ def plot_scores(summary: pd.DataFrame, title: str = ""):
             ax.text(len(models) - 0.5, chance, "chance", ha="right", va="bottom", fontsize=8, color="0.3")
         ax.set_xticks(range(len(models)), models if len(models) > 1 else [""], rotation=30, ha="right")
         ax.set_title(task, fontsize=10)
-        ax.set_ylabel(f"{rows['metric'].iloc[0]} (%)")
+        metric = rows["metric"].iloc[0]
+        ax.set_ylabel(f"{METRIC_NAMES.get(metric, metric)} (%)")
         ax.set_ylim(0, 100)
     fig.suptitle(title)
     fig.tight_layout()
