@@ -63,3 +63,20 @@ def test_prepare_then_pretrain_on_prepared_specs_by_cli_and_papermill(trees, tmp
         parameters={**specs, "run_dir": str(tmp_path / "nb"), "steps": 3, "batch_size": 4, "num_workers": 0},
         cwd=str(repo_root()))
     assert len(pd.read_csv(tmp_path / "nb" / "metrics.csv")) == 3
+
+
+@pytest.mark.slow
+def test_papermill_03_probes_a_run_on_real_dataset_specs(tiny_run, trees, tmp_path):
+    from semisup.data.fixtures import write_nsynth
+
+    nsynth = write_nsynth(tmp_path / "nsynth", n_notes={"train": 12, "valid": 4, "test": 4}, seconds=2.0)
+    tasks = [f"nsynth:{nsynth}?label=pitch", trees["labeled"]]  # MTAT with its zero-byte mp3s
+    papermill.execute_notebook(
+        str(repo_root() / "notebooks" / "03_probe.ipynb"), str(tmp_path / "03.ipynb"), progress_bar=False,
+        parameters={"run_dir": str(tiny_run), "tasks": tasks, "max_epochs": 2,
+                    "results_csv": str(tmp_path / "probes.csv")}, cwd=str(repo_root()))
+    rows = pd.read_csv(tmp_path / "probes.csv")
+    assert set(rows["task"]) == set(tasks)
+    skipped = rows[rows["metric"].str.startswith("n_skipped")].groupby("task")["value"].sum()
+    assert skipped[trees["labeled"]] == 3 and skipped[tasks[0]] == 0
+    assert rows.query("metric == 'accuracy'")["value"].between(0, 1).all()
