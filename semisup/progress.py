@@ -75,7 +75,10 @@ def progress_bar(iterable=None, **kwargs) -> tqdm:
         total = kwargs.get("total", len(iterable) if hasattr(iterable, "__len__") else None) or 0
         # maxinterval=inf: tqdm's monitor thread would otherwise reset miniters to 1 on slow steps
         kwargs = {"file": sys.stdout, "mininterval": NOTEBOOK_REFRESH_S, "maxinterval": float("inf"),
-                  "miniters": max(1, total // NOTEBOOK_UPDATES), **kwargs}
+                  "miniters": max(1, total // NOTEBOOK_UPDATES), **kwargs,
+                  # nested bars (models > pretraining) would move the cursor with ANSI escapes,
+                  # which a saved notebook shows as stray "[A"; one line per update instead
+                  "position": 0, "leave": True}
     return tqdm(iterable, **kwargs)
 
 
