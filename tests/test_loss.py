@@ -8,6 +8,7 @@ import torch
 import torch.multiprocessing as mp
 import torch.nn.functional as F
 
+from semisup import paper
 from semisup.loss import (
     SemiSupConLoss,
     contrastive_sparsity,
@@ -225,13 +226,41 @@ def test_bad_input_raises_value_error(call, message):
 def test_sparsity_hand_worked():
     labels = torch.tensor([[1, 0], [1, 0], [0, 1], [0, 0]])
     labeled = labels.any(dim=1)
-    target = contrastive_target(labels, n_views=2)  # M = 8, 56 off-diagonal entries
+    target = contrastive_target(labels, n_views=2)  # M = 8: 64 entries, diagonal included
     # positives: 4 same-clip pairs x 2 directions + clips 0,1 across views (2x2x2 = 8)
     s = contrastive_sparsity(target, labeled)
-    assert s["s_smsl"] == pytest.approx(1 - 16 / 56)
-    # labeled block: 6 views, 30 entries; positives 3x2 same-clip + 8 across clips 0/1
-    assert s["s_sl"] == pytest.approx(1 - 14 / 30)
+    assert s["s_smsl"] == pytest.approx(1 - 16 / 64)
+    # labeled block: 6 views, 36 entries; positives 3x2 same-clip + 8 across clips 0/1
+    assert s["s_sl"] == pytest.approx(1 - 14 / 36)
     assert math.isnan(contrastive_sparsity(target, torch.zeros(4, dtype=bool))["s_sl"])
+
+
+def test_sparsity_matches_table_6_first_row():
+    # p_s = 1, b_s = 0.05, batch 96, 2 views, no shared labels: int(96 * 0.05) = 4 labeled
+    # clips -> an 8 x 8 labeled block holding 8 positives (each view's other view).
+    labels = torch.full((96,), -1)
+    labels[:4] = torch.arange(4)
+    s = contrastive_sparsity(contrastive_target(labels, n_views=2), labels >= 0)
+    assert s["s_sl"] == pytest.approx(1 - 8 / 64)  # 87.5 %, Table 6 (off-diagonal: 85.7 %)
+    assert s["s_smsl"] == pytest.approx(1 - 192 / 192**2)
+    assert round(100 * s["s_sl"], 1) == paper.table6()["s_sl"].iloc[0]
+    assert round(100 * s["s_smsl"], 1) == paper.table6()["s_smsl"].iloc[0]
+
+
+def test_sparsity_weighted_target_and_diagonal():
+    # Dice weight between clips {0, 1} and {0}: 2 * 1 / (2 + 1) = 2/3. With 2 views, M = 4:
+    # 4 same-clip entries of 1, 8 cross-clip entries of 2/3 -> mean 28/3 / 16 = 7/12.
+    labels = torch.tensor([[1, 1], [1, 0]])
+    target = contrastive_target(labels, n_views=2, criterion="weighted")
+    s = contrastive_sparsity(target, torch.tensor([True, True]))
+    assert s["s_smsl"] == pytest.approx(5 / 12) and s["s_sl"] == pytest.approx(5 / 12)
+    # a view is never its own positive, whatever the given diagonal; the input is not modified
+    with_diagonal = target + torch.eye(4)
+    assert contrastive_sparsity(with_diagonal, torch.tensor([True, True])) == s
+    assert torch.equal(torch.diagonal(with_diagonal), torch.ones(4))
+    # one labeled view (V = 1): its block is the diagonal alone, which holds no positive
+    single = contrastive_sparsity(contrastive_target(torch.tensor([0, -1, -1]), n_views=1), torch.tensor([1, 0, 0]))
+    assert single == {"s_sl": 1.0, "s_smsl": 1.0}
 
 
 # --- the module and the distributed gather ---
