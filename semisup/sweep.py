@@ -160,7 +160,8 @@ def execute(notebook: str | os.PathLike, output: str | os.PathLike, parameters: 
     for the plain ``papermill`` command; its progress bars are text (:mod:`semisup.progress`).
     The finished notebook is signed as trusted on this machine, as JupyterLab signs a notebook
     run in it: untrusted HTML outputs lose their audio players' sources.
-    A parameter the notebook does not declare is an error naming the ones it does.
+    A parameter the notebook does not declare is an error naming the ones it does. The kernel
+    runs with ``OMP_WAIT_POLICY=PASSIVE`` unless the environment says otherwise.
     """
     import nbformat
     import papermill  # only callers that execute notebooks pay for its import
@@ -170,6 +171,9 @@ def execute(notebook: str | os.PathLike, output: str | os.PathLike, parameters: 
     unknown = sorted(set(parameters) - declared)
     if unknown:
         raise ValueError(f"{notebook} has no parameter(s) {unknown}; it declares {sorted(declared)}")
+    # The kernel inherits this: idle OpenMP threads sleep instead of spinning, so torch's
+    # threads do not stall each other on a shared CPU (same results; see the README).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     quiet = _KnownParameters(declared)
     logger = logging.getLogger("papermill")

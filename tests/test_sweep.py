@@ -1,9 +1,12 @@
 import json
+import os
+import shutil
 
 import pandas as pd
+import papermill
 import pytest
 
-from semisup.sweep import aggregate, expand_grid, load_grid
+from semisup.sweep import aggregate, execute, expand_grid, load_grid
 
 
 def test_expand_grid_names_and_params():
@@ -75,3 +78,18 @@ def test_notebook_parameters_sees_spec_parameters_that_papermill_misses(tmp_path
     assert {"tasks", "run_dir", "seed"} <= notebook_parameters("notebooks/03_probe.ipynb")
     with pytest.raises(ValueError, match=r"has no parameter\(s\) \['labeled_task'\].*'labeled'"):
         execute("notebooks/02_pretrain.ipynb", tmp_path / "out.ipynb", {"labeled_task": "tags"})
+
+
+def test_execute_runs_kernels_with_sleeping_omp_threads_unless_told(monkeypatch, tmp_path):
+    seen = []
+
+    def _record(notebook, output, **options):
+        seen.append(os.environ.get("OMP_WAIT_POLICY"))
+        shutil.copy(notebook, output)
+
+    monkeypatch.setattr(papermill, "execute_notebook", _record)
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    execute("notebooks/03_probe.ipynb", tmp_path / "out.ipynb", {})
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    execute("notebooks/03_probe.ipynb", tmp_path / "out.ipynb", {})
+    assert seen == ["PASSIVE", "ACTIVE"]

@@ -175,6 +175,18 @@ def test_sigkill_then_resume_is_bit_identical(tiny_data, tmp_path):
     assert steps == list(range(10))  # rows after the last checkpoint were rewritten, not duplicated
 
 
+def test_passive_omp_wait_policy_changes_speed_not_results(tiny_data, tmp_path):
+    # make and sweep.execute set OMP_WAIT_POLICY=PASSIVE: idle threads sleep, the arithmetic is the same
+    states = []
+    for policy in (None, "PASSIVE"):
+        env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"} | {"OMP_NUM_THREADS": "2"}
+        if policy:
+            env["OMP_WAIT_POLICY"] = policy
+        subprocess.run(_cli(tiny_data, tmp_path / str(policy), steps=3), check=True, env=env, capture_output=True)
+        states.append(_state(tmp_path / str(policy)))
+    assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
+
+
 def _rank_worker(rank, tiny_data, run_dir, init_file):
     os.environ.update({"RANK": str(rank), "WORLD_SIZE": "2", "LOCAL_RANK": str(rank)})
     torch.distributed.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=2)
