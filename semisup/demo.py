@@ -1,15 +1,18 @@
 """``make demo``: the short path through the notebooks on a laptop CPU.
 
 1. build the ``small`` embedded benchmark into ``data/small`` (a no-op when it exists);
-2. run ``02_pretrain`` twice — self-supervised, and semi-supervised with pitch labels
-   (p_s = b_s = 0.5, no pitch shifting as in the paper's pitch model) — each followed by
-   ``03_probe`` on every embedded task, as a papermill sweep into ``papermill_runs/demo/``;
-3. run ``06_tsne`` on those two runs (t-SNE maps and kNN pitch-class accuracy);
-4. print the probe table.
+2. run ``02_pretrain`` twice, as Table 3 trains its two models: self-supervised (the whole
+   chain, pitch shifting included) and semi-supervised with pitch labels (p_s = 1, b_s = 0.5,
+   no pitch shifting), the same steps, batch, encoder and chain otherwise — each followed by
+   ``03_probe``, as a papermill sweep into ``papermill_runs/demo/``;
+3. run ``06_tsne`` on each pair (t-SNE maps ``tsne_seed<S>.png`` and 5-NN pitch-class
+   accuracy, added to ``results.csv`` as metric ``knn_pitch_class`` of the pitch task);
+4. print the probe table, then pitch-probe and kNN accuracy with their ratios beside Table 3's.
 
-Everything is resumable: re-running skips finished steps.
+Everything is resumable: re-running skips finished steps. With several ``--seeds`` the last
+table gives mean ± sd over them (the README's check of the effect uses three).
 
-    python -m semisup.demo [--steps 300] [--data-dir data/small] [--size small]
+    python -m semisup.demo [--steps 600] [--batch-size 32] [--seeds 123] [--tasks pitch family ...]
 """
 
 from __future__ import annotations
@@ -17,30 +20,116 @@ from __future__ import annotations
 import argparse
 import time
 
-from semisup.paths import repo_path
+import pandas as pd
+
+from semisup.paper import table3_pitch
+from semisup.paths import atomic_write, repo_path
+from semisup.data.spec import DatasetSpec
 from semisup.probe import headline
-from semisup.sweep import aggregate, execute, run_sweep
+from semisup.sweep import aggregate, execute, expand_grid, load_grid, run_sweep
 
-TASKS = ["task=notes&label=pitch", "task=notes&label=family", "task=key", "task=tags", "task=style"]
+# Embedded tasks the demo can probe; the pitch task is always probed (it is the demo's point).
+TASKS = {"pitch": "task=notes&label=pitch", "family": "task=notes&label=family", "key": "task=key",
+         "tags": "task=tags", "style": "task=style"}
+DEFAULT_TASKS = ["pitch", "family", "tags"]
+# Table 3: the self-supervised model keeps the whole chain; the pitch model (p_s = 1,
+# b_s = 0.5) trains without pitch shifting, which would blur the labels it learns from.
+MODELS = {"self-supervised": [0.0, 0.0, True], "semi-supervised (pitch)": [1.0, 0.5, False]}
+KNN_METRIC = "knn_pitch_class"
 
 
-def demo_grid(steps: int, data_dir: str) -> dict:
-    """Return the demo's sweep: SSL and pitch semi-supervised pretraining, each probed on all tasks."""
+def demo_grid(steps: int, data_dir: str, seeds: list[int], batch_size: int = 32,
+              tasks: list[str] = DEFAULT_TASKS) -> dict:
+    """Return the demo's sweep: Table 3's SSL and pitch models per seed, each probed on ``tasks``."""
+    unknown = sorted(set(tasks) - set(TASKS))
+    if unknown:
+        raise ValueError(f"unknown demo task(s) {unknown}; choose from {sorted(TASKS)}")
+    tasks = ["pitch", *(task for task in tasks if task != "pitch")]
     return {
         "sweep": "demo",
         "notebooks": ["notebooks/02_pretrain.ipynb", "notebooks/03_probe.ipynb"],
-        "base": {"labeled": f"embedded:{data_dir}?task=notes&label=pitch", "pitch_shift": False, "steps": steps,
-                 "unlabeled": f"embedded:{data_dir}?task=unlabeled",
-                 "tasks": [f"embedded:{data_dir}?{task}" for task in TASKS]},
-        "grid": {"ps,bs": [[0.0, 0.0], [0.5, 0.5]]},
-        "seeds": [123],
+        "base": {"labeled": pitch_spec(data_dir), "unlabeled": f"embedded:{data_dir}?task=unlabeled",
+                 "steps": steps, "batch_size": batch_size,
+                 "tasks": [f"embedded:{data_dir}?{TASKS[task]}" for task in tasks]},
+        "grid": {"ps,bs,pitch_shift": list(MODELS.values())},
+        "seeds": list(seeds),
     }
+
+
+def pitch_spec(data_dir: str) -> str:
+    """The dataset spec of the demo's pitch labels (and of its pitch probe)."""
+    return f"embedded:{data_dir}?{TASKS['pitch']}"
+
+
+def add_knn_rows(results: pd.DataFrame, knn: pd.DataFrame, runs: dict[str, str], task: str) -> pd.DataFrame:
+    """Append each model's kNN pitch-class accuracy beside its run's probe rows.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        Tidy probe rows of the sweep (``run, task, metric, value`` and the run's parameters).
+    knn : pandas.DataFrame
+        ``06_tsne``'s table for one seed: ``model, knn_pitch_class_accuracy``.
+    runs : dict
+        Model name (as in ``knn``) -> run folder name (as in ``results["run"]``).
+    task : str
+        The pitch task's spec (the ``task`` of the new rows).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``results`` plus one row per model: ``task``, metric ``knn_pitch_class``, and the run's
+        other columns (``bs``, ``ps``, ``seed`` ...) copied from its probe rows. A row already
+        there for that run is replaced, never duplicated.
+    """
+    results = results[~((results["metric"] == KNN_METRIC) & results["run"].isin(runs.values()))]
+    rows = []
+    for model, accuracy in zip(knn["model"], knn["knn_pitch_class_accuracy"], strict=True):
+        probe_rows = results[results["run"] == runs[model]]
+        if probe_rows.empty:
+            raise ValueError(f"no probe rows for run {runs[model]!r} of {model!r}: has 03_probe run on it?")
+        rows.append(probe_rows.iloc[0].to_dict() | {"task": task, "metric": KNN_METRIC, "value": accuracy})
+    return pd.concat([results, pd.DataFrame(rows)], ignore_index=True)
+
+
+def pitch_summary(results: pd.DataFrame, task: str) -> pd.DataFrame:
+    """Pitch-probe and 5-NN pitch-class accuracy (%) of the two models and their ratio, beside Table 3.
+
+    One value per seed is averaged; with several seeds each cell reads ``mean ± sd``.
+    """
+    paper = table3_pitch().set_index(["model", "task"])["value"]
+    lines = []
+    for measure, metric, paper_row in (("pitch probe accuracy", "accuracy", "pitch accuracy"),
+                                       ("5-NN pitch-class accuracy", KNN_METRIC, None)):
+        rows = results[(results["task"] == task) & (results["metric"] == metric)]
+        by_model = {name: rows[(rows["ps"] == ps) & (rows["bs"] == bs) & (rows["pitch_shift"] == shift)]
+                    .set_index("seed")["value"] for name, (ps, bs, shift) in MODELS.items()}
+        ssl, pitch = (100 * by_model[name] for name in MODELS)
+        ratio = (pitch / ssl).dropna()
+        line = {"measure": measure, **{name: _mean_sd(values) for name, values in zip(MODELS, (ssl, pitch))},
+                "ratio": _mean_sd(ratio, digits=2), "seeds": len(ratio), "paper": "t-SNE only (Figure 4)"}
+        if paper_row:
+            before, after = paper["SSL", paper_row], paper["semi-sup pitch", paper_row]
+            line["paper"] = f"{before:.1f} -> {after:.1f} ({after / before:.2f}x, Table 3)"
+        lines.append(line)
+    return pd.DataFrame(lines).set_index("measure")
+
+
+def _mean_sd(values: pd.Series, digits: int = 1) -> str:
+    """``"m"`` for one value, ``"m ± sd"`` (sample sd) for several."""
+    if len(values) < 2:
+        return f"{values.mean():.{digits}f}"
+    return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the demo pipeline (see the module docstring)."""
     parser = argparse.ArgumentParser(prog="python -m semisup.demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[123])
+    parser.add_argument("--tasks", nargs="+", default=DEFAULT_TASKS, choices=sorted(TASKS),
+                        help="embedded tasks to probe besides pitch")
     parser.add_argument("--data-dir", default="data/small")
     parser.add_argument("--size", default="small", choices=["tiny", "small", "full"])
     args = parser.parse_args(argv)
@@ -48,20 +137,37 @@ def main(argv: list[str] | None = None) -> None:
 
     from semisup.data.embedded.build import build
 
-    data_dir = repo_path(args.data_dir)
-    print(f"[1/3] embedded benchmark '{args.size}' in {data_dir}")
-    build(args.size, data_dir, seed=0)
+    print(f"[1/3] embedded benchmark '{args.size}' in {repo_path(args.data_dir)}")
+    build(args.size, repo_path(args.data_dir), seed=0)
 
-    print("[2/3] pretraining (SSL, pitch semi-supervised) and probes -> papermill_runs/demo/")
-    ssl, pitch = run_sweep(demo_grid(args.steps, str(data_dir)), progress=True)
+    out = repo_path("papermill_runs/demo")
+    grid = demo_grid(args.steps, args.data_dir, args.seeds, args.batch_size, args.tasks)
+    print(f"[2/3] pretraining (self-supervised, pitch semi-supervised; {args.steps} steps of {args.batch_size} "
+          f"clips) and probes -> {out}/")
+    folders = run_sweep(grid, progress=True)
 
-    print("[3/3] t-SNE and kNN pitch-class accuracy -> papermill_runs/demo/06_tsne.ipynb")
-    execute("notebooks/06_tsne.ipynb", repo_path("papermill_runs/demo/06_tsne.ipynb"),
-            {"ssl_run": str(ssl), "pitch_run": str(pitch), "labeled": f"embedded:{data_dir}?task=notes&label=pitch"})
+    print(f"[3/3] t-SNE and kNN pitch-class accuracy -> {out}/06_tsne_seed<S>.ipynb")
+    task = pitch_spec(args.data_dir)
+    results = aggregate(out)
+    folder_of = {(tuple(params[key] for key in ("ps", "bs", "pitch_shift")), params["seed"]): folder
+                 for (_, params), folder in zip(expand_grid(load_grid(grid)), folders, strict=True)}
+    for seed in args.seeds:
+        ssl, pitch = (folder_of[tuple(setting), seed] for setting in MODELS.values())
+        execute("notebooks/06_tsne.ipynb", out / f"06_tsne_seed{seed}.ipynb",
+                {"ssl_run": str(ssl), "pitch_run": str(pitch), "labeled": task, "seed": seed,
+                 "results_dir": str(out)})
+        runs = dict(zip(MODELS, (ssl.name, pitch.name), strict=True))
+        results = add_knn_rows(results, pd.read_csv(out / f"knn_seed{seed}.csv"), runs, task)
+    atomic_write(out / "results.csv", lambda tmp: results.to_csv(tmp, index=False))
 
-    scores = headline(aggregate(repo_path("papermill_runs/demo")))
+    this_run = results[results["run"].isin([folder.name for folder in folders])]
+    scores = headline(this_run[this_run["metric"] != KNN_METRIC])
+    scores["task"] = scores["task"].map(lambda spec: DatasetSpec.parse(spec).slug)
     print((100 * scores.pivot_table(index=["task", "metric"], columns="run", values="value")).round(1).to_string())
-    print(f"done in {(time.perf_counter() - start) / 60:.1f} min; executed notebooks in papermill_runs/demo/")
+    print()
+    print(pitch_summary(this_run, task).to_string())
+    print(f"t-SNE maps: {', '.join(str(out / f'tsne_seed{seed}.png') for seed in args.seeds)}")
+    print(f"done in {(time.perf_counter() - start) / 60:.1f} min; executed notebooks and results.csv in {out}/")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import yaml
 
 from semisup.paths import atomic_write, repo_path
 
-__all__ = ["as_list", "as_spec_list", "save_table"]
+__all__ = ["as_list", "as_spec_list", "save_figure", "save_table"]
 
 
 def as_list(value, name: str) -> list:
@@ -60,3 +60,10 @@ def save_table(table: pd.DataFrame, results_dir: str | os.PathLike, name: str) -
     if not results_dir:
         return None
     return atomic_write(repo_path(results_dir) / name, lambda tmp: table.to_csv(tmp, index=False))
+
+
+def save_figure(figure, results_dir: str | os.PathLike, name: str) -> Path | None:
+    """Write a matplotlib ``figure`` as PNG to ``<results_dir>/<name>`` atomically; do nothing when it is empty."""
+    if not results_dir:
+        return None
+    return atomic_write(repo_path(results_dir) / name, lambda tmp: figure.savefig(tmp, format="png", dpi=120))

@@ -75,6 +75,7 @@ def test_notebooks_run_under_nbval(tiny_data, tmp_path):
     assert set(robustness["corruption"]) == {"severity=0", "severity=4", "reverb", "bitcrush"}
     knn = pd.read_csv(tmp_path / "results" / "knn_seed123.csv")
     assert knn["knn_pitch_class_accuracy"].between(0, 1).all() and len(knn) == 2
+    assert (tmp_path / "results" / "tsne_seed123.png").read_bytes().startswith(b"\x89PNG")
     cross = pd.read_csv(tmp_path / "results" / "cross_task.csv")
     assert set(cross["model"]) == {"self-supervised", "self-supervised, no pitch shift", "notes-pitch", "tags"}
 
