@@ -1,7 +1,8 @@
 import pandas as pd
 import pytest
 
-from semisup.demo import KNN_METRIC, MODELS, add_knn_rows, demo_grid, main, pitch_spec, pitch_summary
+from semisup.demo import KNN_METRIC, MODELS, add_knn_rows, demo_grid, pitch_spec, pitch_summary
+from semisup.demo import main as demo_main
 from semisup.sweep import expand_grid, load_grid
 
 TASK = pitch_spec("data/small")
@@ -35,7 +36,7 @@ def test_grid_trains_table_3_pair_per_seed():
                                           _run("semi-supervised (pitch)", 123), _run("semi-supervised (pitch)", 1)]
     ssl, pitch = runs[0][1], runs[2][1]
     assert (ssl["ps"], ssl["bs"], ssl["pitch_shift"]) == (0.0, 0.0, True)  # SSL keeps pitch shifting
-    assert (pitch["ps"], pitch["bs"], pitch["pitch_shift"]) == (1.0, 0.5, False)  # Table 3's pitch model
+    assert (pitch["ps"], pitch["bs"], pitch["pitch_shift"]) == (1.0, 0.75, False)  # Table 3's pitch model, b_s 0.75
     for key in ("steps", "batch_size", "labeled", "unlabeled", "tasks"):
         assert ssl[key] == pitch[key], key  # same training apart from the labels and pitch shifting
     assert ssl["tasks"] == [TASK, "embedded:data/small?task=tags"]  # pitch always, first
@@ -48,7 +49,7 @@ def test_knn_rows_sit_beside_their_probe_rows_and_replace_old_ones():
     table = add_knn_rows(_results(), _knn(0.2, 0.5), runs, TASK)
     rows = table[table["metric"] == KNN_METRIC].set_index("run")
     assert list(rows["task"]) == [TASK, TASK]
-    assert rows.loc[runs["semi-supervised (pitch)"], ["value", "bs", "seed"]].tolist() == [0.5, 0.5, 123]
+    assert rows.loc[runs["semi-supervised (pitch)"], ["value", "bs", "seed"]].tolist() == [0.5, 0.75, 123]
     assert rows.loc[runs["self-supervised"], "bs"] == 0.0
     again = add_knn_rows(table, _knn(0.3, 0.6), runs, TASK)
     assert len(again) == len(table) and sorted(again[again["metric"] == KNN_METRIC]["value"]) == [0.3, 0.6]
@@ -72,5 +73,5 @@ def test_pitch_summary_gives_ratios_beside_table_3_and_mean_sd_over_seeds():
 
 def test_cli_rejects_an_unknown_task_before_doing_anything(capsys):
     with pytest.raises(SystemExit):
-        main(["--tasks", "chords"])
+        demo_main(["--tasks", "chords"])
     assert "invalid choice: 'chords'" in capsys.readouterr().err
