@@ -72,8 +72,10 @@ def loop_seconds_per_step(data_dir, run_dir, steps, wait_policy):
     env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
     if wait_policy:
         env["OMP_WAIT_POLICY"] = wait_policy
-    subprocess.run([sys.executable, "-m", "semisup.train", "--run-dir", str(run_dir), "--data-dir", str(data_dir),
-                    "--labeled-task", "notes:pitch", "--ps", "1", "--bs", "0.5", "--pitch-shift", "false",
+    subprocess.run([sys.executable, "-m", "semisup.train", "--run-dir", str(run_dir),
+                    "--labeled", f"embedded:{data_dir}?task=notes&label=pitch",
+                    "--unlabeled", f"embedded:{data_dir}?task=unlabeled",
+                    "--ps", "1", "--bs", "0.75", "--pitch-shift", "false",
                     "--steps", str(steps), "--checkpoint-every", str(steps), "--progress", "false"],
                    env=env, check=True, capture_output=True)
     clips_per_s = pd.read_csv(Path(run_dir) / "metrics.csv")["clips_per_s"].iloc[3:]
