@@ -13,7 +13,7 @@
 Everything is resumable: re-running skips finished steps. With several ``--seeds`` the last
 table gives mean ± sd over them (the README's check of the effect uses three).
 
-    python -m semisup.demo [--steps 600] [--batch-size 32] [--seeds 123] [--tasks pitch family ...]
+    python -m semisup.demo [--steps 800] [--batch-size 32] [--seeds 123] [--tasks pitch family ...]
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def _mean_sd(values: pd.Series, digits: int = 1) -> str:
 def main(argv: list[str] | None = None) -> None:
     """Run the demo pipeline (see the module docstring)."""
     parser = argparse.ArgumentParser(prog="python -m semisup.demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--steps", type=int, default=800)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seeds", type=int, nargs="+", default=[123])
     parser.add_argument("--tasks", nargs="+", default=DEFAULT_TASKS, choices=sorted(TASKS),

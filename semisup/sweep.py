@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import importlib.metadata
 import itertools
 import json
@@ -151,6 +152,24 @@ class _KnownParameters(logging.Filter):
         return not message.startswith("Unable to parse line")
 
 
+@contextlib.contextmanager
+def _quiet_papermill(declared: set[str]):
+    """Put :class:`_KnownParameters` on papermill's loggers while the block runs.
+
+    A filter sees only the records of the logger it is on; the parse warnings come from
+    ``papermill.translators``, the unknown-parameter ones from ``papermill``.
+    """
+    quiet = _KnownParameters(declared)
+    loggers = [logging.getLogger(name) for name in ("papermill", "papermill.translators")]
+    for logger in loggers:
+        logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(quiet)
+
+
 def execute(notebook: str | os.PathLike, output: str | os.PathLike, parameters: dict, progress: bool = True) -> None:
     """Run ``notebook`` (relative to the repository root, or absolute) with papermill into ``output``.
 
@@ -175,14 +194,9 @@ def execute(notebook: str | os.PathLike, output: str | os.PathLike, parameters: 
     # threads do not stall each other on a shared CPU (same results; see the README).
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     Path(output).parent.mkdir(parents=True, exist_ok=True)
-    quiet = _KnownParameters(declared)
-    logger = logging.getLogger("papermill")
-    logger.addFilter(quiet)
-    try:
+    with _quiet_papermill(declared):
         papermill.execute_notebook(str(repo_path(notebook)), str(output), parameters=parameters,
                                    cwd=str(repo_root()), progress_bar=progress)
-    finally:
-        logger.removeFilter(quiet)
     with NotebookNotary() as notary:
         notary.sign(nbformat.read(output, as_version=4))
 
@@ -191,9 +205,11 @@ def run_sweep(spec: str | os.PathLike | dict, root: str | os.PathLike | None = N
               max_points: int | None = None) -> list[Path]:
     """Execute every run of a grid with papermill; return the run folders.
 
-    Finished runs (with ``done.json``) are skipped; a failing notebook raises after saving
-    its partially executed copy in the run folder, for inspection. ``max_points`` keeps only
-    the first runs of the grid (smoke tests).
+    Finished runs (with ``done.json``) are skipped when they ran with the same parameters; a
+    finished run whose ``params.json`` differs (say ``steps``) is an error naming the
+    differences, never silently reused. A failing notebook raises after saving its partially
+    executed copy in the run folder, for inspection. ``max_points`` keeps only the first runs
+    of the grid (smoke tests).
     """
     spec = load_grid(spec)
     root = repo_path(root or spec.get("root", "papermill_runs")) / spec["sweep"]
@@ -202,6 +218,7 @@ def run_sweep(spec: str | os.PathLike | dict, root: str | os.PathLike | None = N
         folder = root / name
         folders.append(folder)
         if (folder / "done.json").exists():
+            _check_same_parameters(folder, params)
             continue
         folder.mkdir(parents=True, exist_ok=True)
         params = {**params, "run_dir": str(folder)}
@@ -212,6 +229,17 @@ def run_sweep(spec: str | os.PathLike | dict, root: str | os.PathLike | None = N
             execute(source, folder / source.name, {k: v for k, v in params.items() if k in declared}, progress)
         _write_json(folder / "done.json", {"run": name})
     return folders
+
+
+def _check_same_parameters(folder: Path, params: dict) -> None:
+    """Raise ValueError when the finished run in ``folder`` ran with other parameters."""
+    before = json.loads((folder / "params.json").read_text())["parameters"]
+    now = json.loads(json.dumps(params))  # tuples -> lists, as params.json holds them
+    differ = sorted(k for k in (set(before) | set(now)) - {"run_dir"} if before.get(k) != now.get(k))
+    if differ:
+        changes = ", ".join(f"{k}: {before.get(k)!r} -> {now.get(k)!r}" for k in differ)
+        raise ValueError(f"{folder} is a finished run with other parameters ({changes}); "
+                         f"delete that folder to rerun it, or give the sweep another root")
 
 
 def aggregate(sweep_dir: str | os.PathLike, out: str | os.PathLike | None = None) -> pd.DataFrame:

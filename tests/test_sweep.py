@@ -93,3 +93,39 @@ def test_execute_runs_kernels_with_sleeping_omp_threads_unless_told(monkeypatch,
     monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
     execute("notebooks/03_probe.ipynb", tmp_path / "out.ipynb", {})
     assert seen == ["PASSIVE", "ACTIVE"]
+
+
+def test_papermill_false_warnings_on_spec_parameters_are_filtered(caplog):
+    # papermill's own parameter parser warns on every line with two "=" (#864), from its
+    # translators logger; under execute() those warnings go, a truly unknown parameter still warns
+    import logging
+
+    from semisup.paths import repo_path
+    from semisup.sweep import _quiet_papermill, notebook_parameters
+
+    nb = str(repo_path("notebooks/06_tsne.ipynb"))
+    with caplog.at_level("WARNING", logger="papermill"):
+        papermill.inspect_notebook(nb)
+    assert any("Unable to parse line" in r.getMessage() for r in caplog.records)  # the bug is still there
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="papermill"), _quiet_papermill(notebook_parameters(nb)):
+        papermill.inspect_notebook(nb)
+        for name in ("labeled", "nonsense"):  # as papermill.execute_notebook logs them
+            logging.getLogger("papermill").warning(f"Passed unknown parameter: {name}")
+    assert [r.getMessage() for r in caplog.records] == ["Passed unknown parameter: nonsense"]
+
+
+def test_finished_runs_are_reused_only_with_the_same_parameters(monkeypatch, tmp_path):
+    import semisup.sweep as sweep
+
+    executed = []
+    monkeypatch.setattr(sweep, "execute", lambda notebook, output, parameters, progress: executed.append(parameters))
+    grid = {"sweep": "s", "notebooks": ["notebooks/02_pretrain.ipynb"], "base": {"steps": 5, "labeled": "embedded:d?task=tags"},
+            "grid": {"ps,bs": [[0.5, 0.5]]}, "seeds": [1]}
+    folders = sweep.run_sweep(grid, root=tmp_path, progress=False)
+    assert len(executed) == 1 and executed[0]["steps"] == 5 and (folders[0] / "done.json").exists()
+    assert sweep.run_sweep(grid, root=tmp_path, progress=False) == folders and len(executed) == 1  # reused
+    grid["base"]["steps"] = 8
+    with pytest.raises(ValueError, match=r"ps=0.5_bs=0.5_seed=1 is a finished run with other parameters \(steps: 5 -> 8\)"):
+        sweep.run_sweep(grid, root=tmp_path, progress=False)
+    assert len(executed) == 1
