@@ -5,7 +5,7 @@
    chain, pitch shifting included) and semi-supervised with pitch labels (p_s = 1, no pitch
    shifting), the same steps, batch, encoder and chain otherwise — each followed by
    ``03_probe``, as a papermill sweep into ``papermill_runs/demo/``. The pitch model's
-   b_s is 0.75, not Table 3's 0.5 (see ``MODELS``);
+   b_s is 0.75, not Table 3's 0.5 (see ``PITCH_BS``; ``--pitch-bs`` changes it);
 3. run ``06_tsne`` on each pair (t-SNE maps ``tsne_seed<S>.png`` and 5-NN pitch-class
    accuracy, added to ``results.csv`` as metric ``knn_pitch_class`` of the pitch task);
 4. print the probe table, then pitch-probe and kNN accuracy with their ratios beside Table 3's.
@@ -13,7 +13,8 @@
 Everything is resumable: re-running skips finished steps. With several ``--seeds`` the last
 table gives mean ± sd over them (the README's check of the effect uses three).
 
-    python -m semisup.demo [--steps 800] [--batch-size 32] [--seeds 123] [--tasks pitch family ...]
+    python -m semisup.demo [--steps 800] [--batch-size 32] [--pitch-bs 0.75] [--seeds 123]
+                           [--tasks pitch family ...]
 """
 
 from __future__ import annotations
@@ -37,12 +38,20 @@ DEFAULT_TASKS = list(TASKS)
 # without pitch shifting, which would blur the labels it learns from. Table 3's b_s = 0.5 of a
 # 96-clip batch over NSynth's 112 pitches gives ~10 same-pitch pairs per batch; of the demo's
 # 32 clips over 61 pitches it gives ~2, and b_s = 0.75 ~4.5 (measured effect: README, "make demo").
-MODELS = {"self-supervised": [0.0, 0.0, True], "semi-supervised (pitch)": [1.0, 0.75, False]}
+PITCH_BS = 0.75
+
+
+def models(pitch_bs: float = PITCH_BS) -> dict[str, list]:
+    """Return the two models' ``[ps, bs, pitch_shift]``: self-supervised, and pitch semi-supervised."""
+    return {"self-supervised": [0.0, 0.0, True], "semi-supervised (pitch)": [1.0, pitch_bs, False]}
+
+
+MODELS = models()
 KNN_METRIC = "knn_pitch_class"
 
 
 def demo_grid(steps: int, data_dir: str, seeds: list[int], batch_size: int = 32,
-              tasks: list[str] = DEFAULT_TASKS) -> dict:
+              tasks: list[str] = DEFAULT_TASKS, pitch_bs: float = PITCH_BS) -> dict:
     """Return the demo's sweep: Table 3's SSL and pitch models per seed, each probed on ``tasks``."""
     unknown = sorted(set(tasks) - set(TASKS))
     if unknown:
@@ -54,7 +63,7 @@ def demo_grid(steps: int, data_dir: str, seeds: list[int], batch_size: int = 32,
         "base": {"labeled": pitch_spec(data_dir), "unlabeled": f"embedded:{data_dir}?task=unlabeled",
                  "steps": steps, "batch_size": batch_size,
                  "tasks": [f"embedded:{data_dir}?{TASKS[task]}" for task in tasks]},
-        "grid": {"ps,bs,pitch_shift": list(MODELS.values())},
+        "grid": {"ps,bs,pitch_shift": list(models(pitch_bs).values())},
         "seeds": list(seeds),
     }
 
@@ -95,7 +104,7 @@ def add_knn_rows(results: pd.DataFrame, knn: pd.DataFrame, runs: dict[str, str],
     return pd.concat([results, pd.DataFrame(rows)], ignore_index=True)
 
 
-def pitch_summary(results: pd.DataFrame, task: str) -> pd.DataFrame:
+def pitch_summary(results: pd.DataFrame, task: str, pitch_bs: float = PITCH_BS) -> pd.DataFrame:
     """Pitch-probe and 5-NN pitch-class accuracy (%) of the two models and their ratio, beside Table 3.
 
     One value per seed is averaged; with several seeds each cell reads ``mean ± sd``.
@@ -106,7 +115,7 @@ def pitch_summary(results: pd.DataFrame, task: str) -> pd.DataFrame:
                                        ("5-NN pitch-class accuracy", KNN_METRIC, None)):
         rows = results[(results["task"] == task) & (results["metric"] == metric)]
         by_model = {name: rows[(rows["ps"] == ps) & (rows["bs"] == bs) & (rows["pitch_shift"] == shift)]
-                    .set_index("seed")["value"] for name, (ps, bs, shift) in MODELS.items()}
+                    .set_index("seed")["value"] for name, (ps, bs, shift) in models(pitch_bs).items()}
         ssl, pitch = (100 * by_model[name] for name in MODELS)
         ratio = (pitch / ssl).dropna()
         line = {"measure": measure, **{name: _mean_sd(values) for name, values in zip(MODELS, (ssl, pitch), strict=True)},
@@ -130,6 +139,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m semisup.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=800)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--pitch-bs", type=float, default=PITCH_BS, help="b_s of the pitch model (Table 3: 0.5)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[123])
     parser.add_argument("--tasks", nargs="+", default=DEFAULT_TASKS, choices=sorted(TASKS),
                         help="embedded tasks to probe besides pitch")
@@ -144,7 +154,7 @@ def main(argv: list[str] | None = None) -> None:
     build(args.size, repo_path(args.data_dir), seed=0)
 
     out = repo_path("papermill_runs/demo")
-    grid = demo_grid(args.steps, args.data_dir, args.seeds, args.batch_size, args.tasks)
+    grid = demo_grid(args.steps, args.data_dir, args.seeds, args.batch_size, args.tasks, args.pitch_bs)
     print(f"[2/3] pretraining (self-supervised, pitch semi-supervised; {args.steps} steps of {args.batch_size} "
           f"clips) and probes -> {out}/")
     folders = run_sweep(grid, progress=True)
@@ -155,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     folder_of = {(tuple(params[key] for key in ("ps", "bs", "pitch_shift")), params["seed"]): folder
                  for (_, params), folder in zip(expand_grid(load_grid(grid)), folders, strict=True)}
     for seed in args.seeds:
-        ssl, pitch = (folder_of[tuple(setting), seed] for setting in MODELS.values())
+        ssl, pitch = (folder_of[tuple(setting), seed] for setting in models(args.pitch_bs).values())
         execute("notebooks/06_tsne.ipynb", out / f"06_tsne_seed{seed}.ipynb",
                 {"ssl_run": str(ssl), "pitch_run": str(pitch), "labeled": task, "seed": seed,
                  "results_dir": str(out)})
@@ -168,7 +178,7 @@ def main(argv: list[str] | None = None) -> None:
     scores["task"] = scores["task"].map(lambda spec: DatasetSpec.parse(spec).slug)
     print((100 * scores.pivot_table(index=["task", "metric"], columns="run", values="value")).round(1).to_string())
     print()
-    print(pitch_summary(this_run, task).to_string())
+    print(pitch_summary(this_run, task, args.pitch_bs).to_string())
     print(f"t-SNE maps: {', '.join(str(out / f'tsne_seed{seed}.png') for seed in args.seeds)}")
     print(f"done in {(time.perf_counter() - start) / 60:.1f} min; executed notebooks and results.csv in {out}/")
 

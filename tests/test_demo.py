@@ -40,6 +40,8 @@ def test_grid_trains_table_3_pair_per_seed():
     for key in ("steps", "batch_size", "labeled", "unlabeled", "tasks"):
         assert ssl[key] == pitch[key], key  # same training apart from the labels and pitch shifting
     assert ssl["tasks"] == [TASK, "embedded:data/small?task=tags"]  # pitch always, first
+    table3 = expand_grid(load_grid(demo_grid(10, "data/small", seeds=[123], pitch_bs=0.5)))
+    assert [name for name, _ in table3] == [_run("self-supervised", 123), "ps=1.0_bs=0.5_pitch_shift=False_seed=123"]
     with pytest.raises(ValueError, match=r"unknown demo task\(s\) \['chords'\]"):
         demo_grid(10, "data/small", [123], tasks=["chords"])
 
