@@ -127,6 +127,17 @@ def pitch_summary(results: pd.DataFrame, task: str, pitch_bs: float = PITCH_BS) 
     return pd.DataFrame(lines).set_index("measure")
 
 
+def probe_table(results: pd.DataFrame, pitch_bs: float = PITCH_BS) -> pd.DataFrame:
+    """Headline probe score (%) per task (by slug) and model; ``mean ± sd`` over several seeds."""
+    scores = headline(results[results["metric"] != KNN_METRIC])
+    scores = scores.assign(task=scores["task"].map(lambda spec: DatasetSpec.parse(spec).slug))
+    columns = {}
+    for name, (ps, bs, shift) in models(pitch_bs).items():
+        rows = scores[(scores["ps"] == ps) & (scores["bs"] == bs) & (scores["pitch_shift"] == shift)]
+        columns[name] = rows.groupby(["task", "metric"])["value"].apply(lambda values: _mean_sd(100 * values))
+    return pd.DataFrame(columns)
+
+
 def _mean_sd(values: pd.Series, digits: int = 1) -> str:
     """``"m"`` for one value, ``"m ± sd"`` (sample sd) for several."""
     if len(values) < 2:
@@ -174,9 +185,7 @@ def main(argv: list[str] | None = None) -> None:
     atomic_write(out / "results.csv", lambda tmp: results.to_csv(tmp, index=False))
 
     this_run = results[results["run"].isin([folder.name for folder in folders])]
-    scores = headline(this_run[this_run["metric"] != KNN_METRIC])
-    scores["task"] = scores["task"].map(lambda spec: DatasetSpec.parse(spec).slug)
-    print((100 * scores.pivot_table(index=["task", "metric"], columns="run", values="value")).round(1).to_string())
+    print(probe_table(this_run, args.pitch_bs).to_string())
     print()
     print(pitch_summary(this_run, task, args.pitch_bs).to_string())
     print(f"t-SNE maps: {', '.join(str(out / f'tsne_seed{seed}.png') for seed in args.seeds)}")

@@ -1,7 +1,15 @@
 import pandas as pd
 import pytest
 
-from semisup.demo import KNN_METRIC, MODELS, add_knn_rows, demo_grid, pitch_spec, pitch_summary
+from semisup.demo import (
+    KNN_METRIC,
+    MODELS,
+    add_knn_rows,
+    demo_grid,
+    pitch_spec,
+    pitch_summary,
+    probe_table,
+)
 from semisup.demo import main as demo_main
 from semisup.sweep import expand_grid, load_grid
 
@@ -77,3 +85,13 @@ def test_cli_rejects_an_unknown_task_before_doing_anything(capsys):
     with pytest.raises(SystemExit):
         demo_main(["--tasks", "chords"])
     assert "invalid choice: 'chords'" in capsys.readouterr().err
+
+
+def test_probe_table_has_a_column_per_model_and_a_row_per_task():
+    three = _results(seeds=(1, 2, 3), pitch_scores=(0.4, 0.5, 0.6), ssl_scores=(0.2, 0.2, 0.2))
+    three = add_knn_rows(three, _knn(0.1, 0.3, seed=1), {m: _run(m, 1) for m in MODELS}, TASK)  # not a probe score
+    table = probe_table(three)
+    assert list(table.columns) == list(MODELS)
+    assert table.loc[("notes-pitch", "accuracy"), "semi-supervised (pitch)"] == "50.0 ± 10.0"
+    assert table.loc[("tags", "auroc"), "self-supervised"] == "77.0 ± 0.0"
+    assert len(table) == 2
