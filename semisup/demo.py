@@ -6,8 +6,9 @@
    shifting), the same steps, batch, encoder and chain otherwise — each followed by
    ``03_probe``, as a papermill sweep into ``papermill_runs/demo/``. The pitch model's
    b_s is 0.75, not Table 3's 0.5 (see ``PITCH_BS``; ``--pitch-bs`` changes it);
-3. run ``06_tsne`` on each pair (t-SNE maps ``tsne_seed<S>.png`` and 5-NN pitch-class
-   accuracy, added to ``results.csv`` as metric ``knn_pitch_class`` of the pitch task);
+3. run ``06_tsne`` on each pair, into the pitch model's folder: t-SNE maps
+   (``tsne_seed<S>.png``) and 5-NN pitch-class accuracy (``knn_seed<S>.csv``, added to
+   ``results.csv`` as metric ``knn_pitch_class`` of the pitch task);
 4. print the probe table, then pitch-probe and kNN accuracy with their ratios beside Table 3's.
 
 Everything is resumable: re-running skips finished steps. With several ``--seeds`` the last
@@ -155,6 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tasks", nargs="+", default=DEFAULT_TASKS, choices=sorted(TASKS),
                         help="embedded tasks to probe besides pitch")
     parser.add_argument("--data-dir", default="data/small")
+    parser.add_argument("--root", default="papermill_runs", help="the demo writes into ROOT/demo")
     parser.add_argument("--size", default="small", choices=["tiny", "small", "full"])
     args = parser.parse_args(argv)
     start = time.perf_counter()
@@ -164,31 +166,34 @@ def main(argv: list[str] | None = None) -> None:
     print(f"[1/3] embedded benchmark '{args.size}' in {repo_path(args.data_dir)}")
     build(args.size, repo_path(args.data_dir), seed=0)
 
-    out = repo_path("papermill_runs/demo")
+    out = repo_path(args.root) / "demo"
     grid = demo_grid(args.steps, args.data_dir, args.seeds, args.batch_size, args.tasks, args.pitch_bs)
     print(f"[2/3] pretraining (self-supervised, pitch semi-supervised; {args.steps} steps of {args.batch_size} "
           f"clips) and probes -> {out}/")
-    folders = run_sweep(grid, progress=True)
+    folders = run_sweep(grid, root=out.parent, progress=True)
 
-    print(f"[3/3] t-SNE and kNN pitch-class accuracy -> {out}/06_tsne_seed<S>.ipynb")
+    print("[3/3] t-SNE and kNN pitch-class accuracy -> 06_tsne.ipynb in each pitch model's folder")
     task = pitch_spec(args.data_dir)
     results = aggregate(out)
     folder_of = {(tuple(params[key] for key in ("ps", "bs", "pitch_shift")), params["seed"]): folder
                  for (_, params), folder in zip(expand_grid(load_grid(grid)), folders, strict=True)}
+    maps = []
     for seed in args.seeds:
+        # The pair's map and kNN table live with the pitch model they show (other --pitch-bs, other folder).
         ssl, pitch = (folder_of[tuple(setting), seed] for setting in models(args.pitch_bs).values())
-        execute("notebooks/06_tsne.ipynb", out / f"06_tsne_seed{seed}.ipynb",
+        execute("notebooks/06_tsne.ipynb", pitch / "06_tsne.ipynb",
                 {"ssl_run": str(ssl), "pitch_run": str(pitch), "labeled": task, "seed": seed,
-                 "results_dir": str(out)})
+                 "results_dir": str(pitch)})
         runs = dict(zip(MODELS, (ssl.name, pitch.name), strict=True))
-        results = add_knn_rows(results, pd.read_csv(out / f"knn_seed{seed}.csv"), runs, task)
+        results = add_knn_rows(results, pd.read_csv(pitch / f"knn_seed{seed}.csv"), runs, task)
+        maps.append(pitch / f"tsne_seed{seed}.png")
     atomic_write(out / "results.csv", lambda tmp: results.to_csv(tmp, index=False))
 
     this_run = results[results["run"].isin([folder.name for folder in folders])]
     print(probe_table(this_run, args.pitch_bs).to_string())
     print()
     print(pitch_summary(this_run, task, args.pitch_bs).to_string())
-    print(f"t-SNE maps: {', '.join(str(out / f'tsne_seed{seed}.png') for seed in args.seeds)}")
+    print("t-SNE maps:", *maps, sep="\n  ")
     print(f"done in {(time.perf_counter() - start) / 60:.1f} min; executed notebooks and results.csv in {out}/")
 
 
