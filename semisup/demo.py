@@ -29,6 +29,7 @@ from semisup.data.spec import DatasetSpec
 from semisup.paper import table3_pitch
 from semisup.paths import atomic_write, repo_path
 from semisup.probe import headline
+from semisup.results import mean_sd
 from semisup.sweep import aggregate, execute, expand_grid, load_grid, run_sweep
 
 # Embedded tasks the demo can probe; the pitch task is always probed (it is the demo's point).
@@ -115,12 +116,12 @@ def pitch_summary(results: pd.DataFrame, task: str, pitch_bs: float = PITCH_BS) 
     for measure, metric, paper_row in (("pitch probe accuracy", "accuracy", "pitch accuracy"),
                                        ("5-NN pitch-class accuracy", KNN_METRIC, None)):
         rows = results[(results["task"] == task) & (results["metric"] == metric)]
-        by_model = {name: rows[(rows["ps"] == ps) & (rows["bs"] == bs) & (rows["pitch_shift"] == shift)]
-                    .set_index("seed")["value"] for name, (ps, bs, shift) in models(pitch_bs).items()}
-        ssl, pitch = (100 * by_model[name] for name in MODELS)
+        by_model = {name: _rows_of(rows, setting).set_index("seed")["value"]
+                    for name, setting in models(pitch_bs).items()}
+        ssl, pitch = by_model.values()
         ratio = (pitch / ssl).dropna()
-        line = {"measure": measure, **{name: _mean_sd(values) for name, values in zip(MODELS, (ssl, pitch), strict=True)},
-                "ratio": _mean_sd(ratio, digits=2), "seeds": len(ratio), "paper": "t-SNE only (Figure 4)"}
+        line = {"measure": measure, **{name: mean_sd(values) for name, values in by_model.items()},
+                "ratio": mean_sd(ratio, scale=1, digits=2), "seeds": len(ratio), "paper": "t-SNE only (Figure 4)"}
         if paper_row:
             before, after = paper["SSL", paper_row], paper["semi-sup pitch", paper_row]
             line["paper"] = f"{before:.1f} -> {after:.1f} ({after / before:.2f}x, Table 3)"
@@ -132,18 +133,14 @@ def probe_table(results: pd.DataFrame, pitch_bs: float = PITCH_BS) -> pd.DataFra
     """Headline probe score (%) per task (by slug) and model; ``mean ± sd`` over several seeds."""
     scores = headline(results[results["metric"] != KNN_METRIC])
     scores = scores.assign(task=scores["task"].map(lambda spec: DatasetSpec.parse(spec).slug))
-    columns = {}
-    for name, (ps, bs, shift) in models(pitch_bs).items():
-        rows = scores[(scores["ps"] == ps) & (scores["bs"] == bs) & (scores["pitch_shift"] == shift)]
-        columns[name] = rows.groupby(["task", "metric"])["value"].apply(lambda values: _mean_sd(100 * values))
-    return pd.DataFrame(columns)
+    return pd.DataFrame({name: _rows_of(scores, setting).groupby(["task", "metric"])["value"].apply(mean_sd)
+                         for name, setting in models(pitch_bs).items()})
 
 
-def _mean_sd(values: pd.Series, digits: int = 1) -> str:
-    """``"m"`` for one value, ``"m ± sd"`` (sample sd) for several."""
-    if len(values) < 2:
-        return f"{values.mean():.{digits}f}"
-    return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
+def _rows_of(table: pd.DataFrame, setting: list) -> pd.DataFrame:
+    """Return the rows of ``table`` from runs trained with ``setting = [ps, bs, pitch_shift]``."""
+    ps, bs, shift = setting
+    return table[(table["ps"] == ps) & (table["bs"] == bs) & (table["pitch_shift"] == shift)]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -31,7 +31,7 @@ import pandas as pd
 from semisup.paths import atomic_write, repo_path
 from semisup.sweep import execute
 
-__all__ = ["run_notebooks", "summarise", "main"]
+__all__ = ["run_notebooks", "summarise", "mean_sd", "main"]
 
 
 DEFAULT_SPECS = {
@@ -62,9 +62,12 @@ def run_notebooks(out: Path, specs: dict[str, str], steps: int, seeds: list[int]
                                    "probe_tasks": [specs["tags"]], "runs_root": str(out / "sweeps")})
 
 
-def _mean_sd(values: pd.Series) -> str:
-    values = 100 * values
-    return f"{values.mean():.1f} ± {values.std(ddof=1):.1f}" if len(values) > 1 else f"{values.mean():.1f}"
+def mean_sd(values: pd.Series, scale: float = 100.0, digits: int = 1) -> str:
+    """``"m ± sd"`` of ``scale * values`` (sample sd); ``"m"`` for a single value."""
+    values = scale * values
+    if len(values) < 2:
+        return f"{values.mean():.{digits}f}"
+    return f"{values.mean():.{digits}f} ± {values.std(ddof=1):.{digits}f}"
 
 
 def summarise(out: Path, specs: dict[str, str]) -> str:
@@ -89,13 +92,13 @@ def summarise(out: Path, specs: dict[str, str]) -> str:
     pitch_gain = 100 * (semi_pitch - ssl_pitch)
     tags_change = 100 * (semi_tags - ssl_tags)
     lines += [
-        (f"| E1 | pitch probe accuracy: SSL → pitch semi-sup | {_mean_sd(ssl_pitch)} → {_mean_sd(semi_pitch)} "
+        (f"| E1 | pitch probe accuracy: SSL → pitch semi-sup | {mean_sd(ssl_pitch)} → {mean_sd(semi_pitch)} "
         f"(gain {pitch_gain.mean():+.1f}) | 36.8 → 79.0 | {'yes' if pitch_gain.mean() >= 10 else 'no'} (≥ +10) |"),
-        (f"| E1 | tags ROC-AUC: SSL → pitch semi-sup | {_mean_sd(ssl_tags)} → {_mean_sd(semi_tags)} "
+        (f"| E1 | tags ROC-AUC: SSL → pitch semi-sup | {mean_sd(ssl_tags)} → {mean_sd(semi_tags)} "
         f"(change {tags_change.mean():+.1f}) | 88.4 → 88.3 | {'yes' if abs(tags_change.mean()) <= 1 else 'no'} (within 1) |"),
     ]
     if len(control_pitch):
-        lines.append(f"| E1 control | pitch probe accuracy, SSL without pitch shifting | {_mean_sd(control_pitch)} | "
+        lines.append(f"| E1 control | pitch probe accuracy, SSL without pitch shifting | {mean_sd(control_pitch)} | "
                      f"— | labels add {100 * (semi_pitch - control_pitch).mean():+.1f} over it |")
     sweep = pd.read_csv(out / "sweeps" / "ps_bs" / "results.csv")
     by_ps = sweep[(sweep["task"] == tags) & (sweep["metric"] == "auroc")].groupby("ps")["value"]
@@ -105,7 +108,7 @@ def summarise(out: Path, specs: dict[str, str]) -> str:
     overall = 100 * (means.iloc[-1] - means.iloc[0])
     verdict = ("yes (rises at every step)" if not falls else
                f"no: {means.index[0]:g} → {means.index[-1]:g} {overall:+.1f}, but falls at {', '.join(falls)}")
-    ours = ", ".join(f"{ps:g}: {_mean_sd(v)}" for ps, v in by_ps)
+    ours = ", ".join(f"{ps:g}: {mean_sd(v)}" for ps, v in by_ps)
     lines.append(f"| E2 | tags ROC-AUC at p_s = b_s | {ours} | 0: 88.8, 0.1: 89.5, 0.5: 89.7, 1: 90.3 | {verdict} |")
     robust = pd.read_csv(out / "robustness.csv")
     robust = robust[(robust["metric"] == "auroc") & robust["severity"].notna()]
@@ -115,13 +118,13 @@ def summarise(out: Path, specs: dict[str, str]) -> str:
     drops = drop.groupby("model")
     e2e = drops.mean()["end-to-end"]
     contrastive = drops.mean().drop("end-to-end")
-    ours = ", ".join(f"{m}: {_mean_sd(d)}" for m, d in drops)
+    ours = ", ".join(f"{m}: {mean_sd(d)}" for m, d in drops)
     lines.append(f"| E3 | ROC-AUC drop, clean → severity {worst:g} (points) | {ours} | contrastive < end-to-end "
                  f"(Figure 3) | {'yes' if (contrastive < e2e).all() else 'no'} |")
     knn = pd.concat([pd.read_csv(p) for p in sorted(out.glob("knn_seed*.csv"))], ignore_index=True)
     by_model = knn.groupby("model")["knn_pitch_class_accuracy"]
     ssl_knn, pitch_knn = by_model.get_group("self-supervised"), by_model.get_group("semi-supervised (pitch)")
-    lines.append(f"| E4 | kNN pitch-class accuracy: SSL → pitch semi-sup | {_mean_sd(ssl_knn)} → {_mean_sd(pitch_knn)} | "
+    lines.append(f"| E4 | kNN pitch-class accuracy: SSL → pitch semi-sup | {mean_sd(ssl_knn)} → {mean_sd(pitch_knn)} | "
                  f"(t-SNE, Figure 4) | {'yes' if pitch_knn.mean() > ssl_knn.mean() else 'no'} |")
     return "\n".join(lines)
 
