@@ -3,6 +3,7 @@
 import csv
 import json
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -385,35 +386,50 @@ def test_giantsteps_missing_test_folder(tmp_path):
 
 
 # Usable tracks per key in the public giantsteps-mtg-key-dataset annotations.txt (C == 2,
-# single key), native sharp spelling: 1160 in all.
+# single key), native sharp spelling: 1159 in all (checked against the real file below).
 GIANTSTEPS_KEY_COUNTS = {
     "C major": 23, "C# major": 41, "D major": 44, "D# major": 27, "E major": 28, "F major": 29,
     "F# major": 34, "G major": 32, "G# major": 40, "A major": 24, "A# major": 33, "B major": 22,
-    "C minor": 112, "C# minor": 74, "D minor": 72, "D# minor": 43, "E minor": 79, "F minor": 103,
+    "C minor": 112, "C# minor": 73, "D minor": 72, "D# minor": 43, "E minor": 79, "F minor": 103,
     "F# minor": 46, "G minor": 65, "G# minor": 34, "A minor": 57, "A# minor": 41, "B minor": 57,
 }
 
 
 def test_giantsteps_split_counts_on_the_real_key_frequencies(tmp_path):
-    root = tmp_path / "gs"
-    mtg = root / "giantsteps-mtg-key-dataset"
     rows = [(key, "2") for key, n in GIANTSTEPS_KEY_COUNTS.items() for _ in range(n)]
-    rows += [("C minor / F# minor", "2")] * 23 + [("F minor", "1")] * 150 + [("-", "0")] * 153
-    (mtg / "annotations").mkdir(parents=True)
-    (mtg / "annotations" / "annotations.txt").write_text(
-        "ID\tMANUAL KEY\tC\n" + "".join(f"{i}\t{k}\t{c}\n" for i, (k, c) in enumerate(rows)))
-    for i in range(len(rows)):
-        touch(mtg / "audio" / f"{i}.LOFI.mp3")
-    orig = root / "giantsteps-key-dataset"
-    touch(orig / "annotations" / "key" / "1.LOFI.key").write_text("A minor")
-    touch(orig / "audio" / "1.LOFI.mp3")
+    rows += [("C minor / F# minor", "2")] * 23 + [("F minor", "1")] * 150 + [("-", "0")] * 154
+    annotations = "ID\tMANUAL KEY\tC\n" + "".join(f"{i}\t{k}\t{c}\n" for i, (k, c) in enumerate(rows))
+    root = fixtures.write_giantsteps(tmp_path / "gs", annotations, {"1": "A minor"}, audio_seconds=None)
     assert len(rows) == 1486
-    # Default 10 %: 1047 / 113, not Table 5's 961 / 198 (docstring, README).
-    assert load_dataset("giantsteps", root).split_sizes() == {"train": 1047, "valid": 113, "test": 1}
-    # Per-key rounding: 198 / 1159 ~ 0.171 overshoots; 0.17 comes closest to 961 / 198.
-    assert load_dataset("giantsteps", root, valid_fraction=0.171).split_sizes()["valid"] == 201
-    assert load_dataset("giantsteps", root, valid_fraction=0.17).split_sizes() == {
-        "train": 961, "valid": 199, "test": 1}
+    # Default 0.17: Table 5's 961 / 198 (docstring, README); 10 % gives 1046 / 113.
+    assert load_dataset("giantsteps", root).split_sizes() == {"train": 961, "valid": 198, "test": 1}
+    assert load_dataset("giantsteps", root, valid_fraction=0.1).split_sizes() == {
+        "train": 1046, "valid": 113, "test": 1}
+    # Per-key rounding: 198 / 1159 ~ 0.171 overshoots.
+    assert load_dataset("giantsteps", root, valid_fraction=0.171).split_sizes()["valid"] == 200
+
+
+REAL_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+
+
+def real_file(name):
+    path = REAL_DATA / name
+    if not path.is_file():
+        pytest.skip(f"real metadata {path} absent (a user's clone): see shared/data/README.md")
+    return path
+
+
+def test_giantsteps_table5_counts_on_the_real_annotations(tmp_path):
+    annotations = real_file("giantsteps/mtg_key_annotations.txt").read_text()
+    with real_file("giantsteps/test_keys.tsv").open() as f:
+        test_keys = {row["id"]: row["key"] for row in csv.DictReader(f, delimiter="\t")}
+    root = fixtures.write_giantsteps(tmp_path / "gs", annotations, test_keys, audio_seconds=None)
+    ds = load_dataset("giantsteps", root)
+    assert ds.split_sizes() == {"train": 961, "valid": 198, "test": 604}  # Table 5
+    assert ds.info["dropped_low_confidence"] == 1486 - 1182 and ds.info["dropped_ambiguous"] == 23
+    train = ds.subset(["train", "valid"])
+    counts = Counter(train.classes[i] for i in train.labels)
+    assert counts == {normalize_key(k): n for k, n in GIANTSTEPS_KEY_COUNTS.items()}  # C# minor 73
 
 
 # --------------------------------------------------------------------------------------- GTZAN
