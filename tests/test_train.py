@@ -76,9 +76,9 @@ def test_bad_config_names_the_field(tiny_data, tmp_path):
 
 
 def test_cli_parses_every_field():
-    cfg = config_from_args(["--ps", "0.1", "--criterion", "weighted", "--amp", "false", "--steps", "7",
+    cfg = config_from_args(["--ps", "0.1", "--criterion", "weighted", "--amp", "bf16", "--steps", "7",
                             "--num-workers", "3", "--labeled", "mtat:/data/MTAT?subset=top50", "--unlabeled", ""])
-    assert (cfg.ps, cfg.criterion, cfg.amp, cfg.steps, cfg.num_workers) == (0.1, "weighted", False, 7, 3)
+    assert (cfg.ps, cfg.criterion, cfg.amp, cfg.steps, cfg.num_workers) == (0.1, "weighted", "bf16", 7, 3)
     assert (cfg.labeled, cfg.unlabeled) == ("mtat:/data/MTAT?subset=top50", "")
     assert config_from_args(["--criterion", "2"]).criterion == 2
     assert config_from_args([]) == TrainConfig()
@@ -90,6 +90,11 @@ def test_presets_are_the_paper_settings_and_explicit_flags_win():
     assert (paper.encoder, paper.sample_rate, paper.crop_samples, paper.n_views, paper.batch_size) == (
         "samplecnn", 22050, 59535, 2, 96)
     assert (paper.lr, paper.temperature, paper.steps, paper.seed, paper.preset) == (1e-4, 0.1, 200_000, 123, "paper")
+    # fp32 as the authors (precision: null); bf16 autocast only when asked for.
+    assert paper.amp == "fp32" and config_from_args(["--preset", "ablation"]).amp == "fp32"
+    assert config_from_args(["--preset", "paper", "--amp", "bf16"]).amp == "bf16"
+    with pytest.raises(ValueError, match="amp='true'.*fp32.*bf16"):
+        config_from_args(["--amp", "true"])
     ablation = config_from_args(["--preset", "ablation", "--lr", "3e-4", "--batch-size", "48"])
     assert (ablation.steps, ablation.lr, ablation.batch_size, ablation.encoder) == (50_000, 3e-4, 48, "samplecnn")
     assert TrainConfig.from_preset("paper", steps=10).steps == 10
@@ -249,6 +254,12 @@ def test_configs_saved_before_dataset_specs_still_load(tmp_path):
     loaded = load_config(tmp_path)
     assert loaded.labeled == "embedded:/d/small?task=notes&label=pitch"
     assert loaded.unlabeled == "embedded:/d/small?task=unlabeled"
+
+
+@pytest.mark.parametrize(("saved", "precision"), [(True, "bf16"), (False, "fp32")])
+def test_configs_saved_with_a_boolean_amp_still_load(tmp_path, saved, precision):
+    (tmp_path / "config.json").write_text(json.dumps({**asdict(TrainConfig()), "amp": saved}))
+    assert load_config(tmp_path).amp == precision
 
 
 def test_supervised_pairs_counts_pairs_of_different_clips_that_share_labels():
