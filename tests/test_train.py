@@ -279,3 +279,35 @@ def test_preview_batch_picks_a_batch_with_supervised_positives(tiny_data, tmp_pa
     assert batch["supervised_pairs"] == supervised_pairs(batch["labels"][:4]) > 0
     assert batch["audio"].shape[:2] == (8, 2)
     assert not (tmp_path / "p").exists()  # a look writes nothing
+
+
+def test_pitch_shift_is_decided_from_the_loaded_dataset(tiny_data, tmp_path):
+    from semisup.data.fixtures import write_giantsteps, write_nsynth
+    from semisup.data.prepare import prepare
+    from semisup.train import resolve_pitch_shift, trains_without_pitch_shift
+
+    nsynth = write_nsynth(tmp_path / "nsynth", n_notes={"train": 3, "valid": 1, "test": 1}, seconds=1.0)
+    giantsteps = write_giantsteps(tmp_path / "gs", "ID\tMANUAL KEY\tC\n1\tA minor\t2\n", {"2": "C major"},
+                                  audio_seconds=None)
+    prepare(f"nsynth:{nsynth}", tmp_path / "nsynth_16k", sample_rate=16000, workers=1, progress=False)
+    # Table 3 †: the default label of nsynth: is pitch, so the spec need not spell it.
+    assert trains_without_pitch_shift(f"nsynth:{nsynth}")
+    assert trains_without_pitch_shift(f"prepared:{tmp_path / 'nsynth_16k'}")
+    assert trains_without_pitch_shift(f"giantsteps:{giantsteps}")
+    assert trains_without_pitch_shift(f"embedded:{tiny_data}?task=notes")  # default label pitch
+    assert trains_without_pitch_shift(f"embedded:{tiny_data}?task=key")
+    assert not trains_without_pitch_shift(f"nsynth:{nsynth}?label=family")
+    assert not trains_without_pitch_shift(f"embedded:{tiny_data}?task=tags")
+    assert not trains_without_pitch_shift("")
+    semi = TrainConfig(labeled=f"nsynth:{nsynth}", unlabeled="", ps=1.0, bs=1.0)
+    assert semi.pitch_shift == "auto" and resolve_pitch_shift(semi).pitch_shift is False
+    assert resolve_pitch_shift(TrainConfig(labeled=f"nsynth:{nsynth}", ps=0.0, bs=0.0)).pitch_shift is True  # SSL
+    assert resolve_pitch_shift(TrainConfig(labeled=f"nsynth:{nsynth}", pitch_shift=True)).pitch_shift is True
+    assert config_from_args(["--pitch-shift", "false"]).pitch_shift is False
+    assert config_from_args(["--pitch-shift", "auto"]).pitch_shift == "auto"
+    with pytest.raises(ValueError, match="pitch_shift='maybe'"):
+        TrainConfig(pitch_shift="maybe")
+    # The run records the decided value; "auto" and the explicit value are the same run.
+    run = train(config(tiny_data, tmp_path / "run", steps=1, ps=1.0, bs=0.5))
+    assert json.loads((run / "config.json").read_text())["pitch_shift"] is False
+    train(config(tiny_data, tmp_path / "run", steps=1, ps=1.0, bs=0.5, pitch_shift=False))  # resumes, no conflict
