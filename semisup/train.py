@@ -421,10 +421,9 @@ def learning_settings(config: TrainConfig) -> dict:
 
     Runtime fields (device, workers, ...) are dropped, and a contrastive run that uses no
     labels (``ps = 0`` or ``bs = 0``) is the same self-supervised run whatever its labeled
-    task or criterion, so those fields are normalised; ``pitch_shift="auto"`` counts as the
-    value it resolves to.
+    task or criterion, so those fields are normalised. ``pitch_shift="auto"`` stays as it is
+    (naming a run loads no data); :func:`train` resolves it before comparing with a saved run.
     """
-    config = resolve_pitch_shift(config)
     fields = {k: v for k, v in asdict(config).items() if k not in _RUNTIME_FIELDS}
     if config.objective == "contrastive" and (config.ps == 0 or config.bs == 0):
         fields.update(ps=0.0, bs=0.0, labeled="", criterion=1)
