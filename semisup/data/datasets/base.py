@@ -326,6 +326,12 @@ def stratified_split(strata: Sequence, valid_fraction: float, test_fraction: flo
     return out
 
 
+# Loaders whose split rule changed to give Table 5's counts, and the rule's name: they write it
+# to ``info["split_rule"]``, and a prepared copy made under another rule (whose clips.csv holds
+# the old splits) is refused rather than mixed (:mod:`semisup.data.datasets.prepared`).
+SPLIT_RULES = {"giantsteps": "table5", "medleydb": "table5", "vocalset": "table5"}
+
+
 def held_out_count(fraction: float, n: int) -> int:
     """Rows that ``fraction`` of ``n`` holds out, rounded up as sklearn's ``train_test_split``.
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from semisup.data.datasets.base import (
     KEY_CLASSES,
+    SPLIT_RULES,
     AudioDataset,
     DatasetError,
     encode_classes,
@@ -91,7 +92,8 @@ def load(root, mtg_dir=None, key_dir=None, valid_fraction: float = 0.17,
         classes=KEY_CLASSES,
         info={"kind": kind, "dropped_low_confidence": int((~confident).sum()),
               "dropped_ambiguous": int((confident & keys.isna()).sum()),
-              "dropped_test_unreadable": len(test_ok) - sum(test_ok), "seed": seed},
+              "dropped_test_unreadable": len(test_ok) - sum(test_ok), "seed": seed,
+              "split_rule": SPLIT_RULES[kind]},
     )
     keep = existing_mask(dataset.paths, kind, missing, f"{source} and {key_folder}")
     return dataset if keep.all() else dataset.select(keep)

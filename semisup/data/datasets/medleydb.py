@@ -11,6 +11,7 @@ import numpy as np
 import yaml
 
 from semisup.data.datasets.base import (
+    SPLIT_RULES,
     AudioDataset,
     DatasetError,
     check_fraction,
@@ -186,7 +187,7 @@ def load(root, metadata_dir=None, audio_dir=None, n_classes: int = 20,
         info={"kind": kind, "dropped_multi_instrument_stems": n_multi, "seed": seed,
               "audio_dirs": [str(d) for d in dirs], "stems_listed": n_listed,
               "stems_without_audio": without_audio.total(),
-              "tracks_without_audio": len(without_audio)},
+              "tracks_without_audio": len(without_audio), "split_rule": SPLIT_RULES[kind]},
     )
     keep = existing_mask(dataset.paths, kind, missing, str(meta_dir))
     return dataset if keep.all() else dataset.select(keep)

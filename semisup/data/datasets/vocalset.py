@@ -7,6 +7,7 @@ import re
 import numpy as np
 
 from semisup.data.datasets.base import (
+    SPLIT_RULES,
     AudioDataset,
     DatasetError,
     check_fraction,
@@ -111,7 +112,7 @@ def load(root, label: str = "singer", valid_fraction: float | None = None,
     dataset = AudioDataset(
         name=f"vocalset-{label}", root=root, paths=files, split=split,
         labels=encode_classes(values, classes, kind, str(base)), task_type="multiclass",
-        classes=classes, info={"kind": kind, "label": label, "seed": seed},
+        classes=classes, info={"kind": kind, "label": label, "seed": seed, "split_rule": SPLIT_RULES[kind]},
     )
     keep_files = existing_mask(dataset.paths, kind, missing, str(base))
     return dataset if keep_files.all() else dataset.select(keep_files)
