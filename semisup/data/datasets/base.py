@@ -305,8 +305,9 @@ def stratified_split(strata: Sequence, valid_fraction: float, test_fraction: flo
     """Seeded per-class split into train/valid/test, rounding per class (at least 1 train).
 
     sklearn's ``train_test_split(stratify=...)`` refuses classes with a single member and
-    rounds the split sizes globally; small classes (rare MedleyDB instruments) need per-class
-    rounding, so the split is drawn here.
+    rounds the split sizes globally; per-class rounding keeps every class in train and gives
+    GiantSteps Table 5's 198 valid tracks at 0.17. Loaders that follow the authors' global
+    rounding use :func:`draw_held_out` instead.
     """
     valid_fraction = check_fraction("valid_fraction", valid_fraction)
     test_fraction = check_fraction("test_fraction", test_fraction)
