@@ -168,4 +168,6 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    from semisup.cli import run
+
+    run(main, "python -m semisup.embed")

@@ -173,4 +173,6 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
 
 
 if __name__ == "__main__":
-    main()
+    from semisup.cli import run
+
+    run(main, "python -m semisup.evaluate")

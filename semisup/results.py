@@ -158,4 +158,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from semisup.cli import run
+
+    run(main, "python -m semisup.results")

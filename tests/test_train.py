@@ -150,7 +150,7 @@ def _cli(tiny_data, run_dir, steps=10):
 
 
 def _state(run_dir):
-    return torch.load(run_dir / "checkpoint.pt", weights_only=False)["model"]
+    return torch.load(run_dir / "checkpoint.pt", weights_only=True)["model"]
 
 
 def test_sigkill_then_resume_is_bit_identical(tiny_data, tmp_path):

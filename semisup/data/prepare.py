@@ -59,7 +59,6 @@ import os
 import re
 import signal
 import socket
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -484,15 +483,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="reject sources whose RMS is below this, dBFS (default %(default)s)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    try:
-        summary = prepare(args.spec, args.out, sample_rate=args.sample_rate, workers=args.workers,
-                          shard=args.shard, min_seconds=args.min_seconds,
-                          silence_db=args.silence_db, progress=not args.no_progress)
-    except (ValueError, FileNotFoundError) as error:
-        parser.exit(2, f"error: {error}\n")
+    summary = prepare(args.spec, args.out, sample_rate=args.sample_rate, workers=args.workers,
+                      shard=args.shard, min_seconds=args.min_seconds,
+                      silence_db=args.silence_db, progress=not args.no_progress)
     print(summary)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from semisup.cli import run
+
+    run(main, "python -m semisup.data.prepare")

@@ -35,7 +35,6 @@ import multiprocessing
 import os
 import platform
 import shutil
-import sys
 import time
 from collections import Counter
 from importlib import metadata as importlib_metadata
@@ -442,13 +441,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true",
                         help="replace an existing build made with other settings")
     args = parser.parse_args(argv)
-    try:
-        build(args.size, args.out, seed=args.seed, soundfont=args.soundfont,
-              workers=args.workers, sample_rate=args.sample_rate, force=args.force)
-    except ValueError as error:
-        parser.exit(2, f"error: {error}\n")
+    build(args.size, args.out, seed=args.seed, soundfont=args.soundfont,
+          workers=args.workers, sample_rate=args.sample_rate, force=args.force)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from semisup.cli import run
+
+    run(main, "python -m semisup.data.embedded.build")
