@@ -157,6 +157,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", default="small", choices=["tiny", "small", "full"])
     args = parser.parse_args(argv)
     start = time.perf_counter()
+    from semisup.train import TrainConfig
+
+    # Bad values fail here, in one line, not after the benchmark is built inside a notebook.
+    TrainConfig(steps=args.steps, batch_size=args.batch_size, bs=args.pitch_bs, labeled=pitch_spec(args.data_dir))
+    grid = demo_grid(args.steps, args.data_dir, args.seeds, args.batch_size, args.tasks, args.pitch_bs)
 
     from semisup.data.embedded.build import build
 
@@ -164,7 +169,6 @@ def main(argv: list[str] | None = None) -> None:
     build(args.size, repo_path(args.data_dir), seed=0)
 
     out = repo_path(args.root) / "demo"
-    grid = demo_grid(args.steps, args.data_dir, args.seeds, args.batch_size, args.tasks, args.pitch_bs)
     print(f"[2/3] pretraining (self-supervised, pitch semi-supervised; {args.steps} steps of {args.batch_size} "
           f"clips) and probes -> {out}/")
     folders = run_sweep(grid, root=out.parent, progress=True)

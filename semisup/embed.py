@@ -139,8 +139,8 @@ def main(argv: list[str] | None = None) -> dict:
     """CLI: embed INPUT, write ``--out``, list what was skipped; return the arrays written."""
     parser = argparse.ArgumentParser(prog="python -m semisup.embed", description=__doc__.splitlines()[0])
     parser.add_argument("inputs", nargs="+", metavar="[RUN_DIR] INPUT",
-                        help="a run directory of semisup.train (unless --random-init), then a folder, an audio "
-                             "file or a dataset spec")
+                        help="a run directory of semisup.train or a folder of semisup.export (unless "
+                             "--random-init), then a folder, an audio file or a dataset spec")
     parser.add_argument("--random-init", choices=sorted(ENCODER_CONFIGS),
                         help="embed with a randomly initialised encoder (weights from --seed)")
     parser.add_argument("--out", required=True, help="the .npz file to write")

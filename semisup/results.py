@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from semisup.data.spec import DatasetSpec
 from semisup.paths import atomic_write, repo_path
 from semisup.sweep import execute
 
@@ -75,8 +76,6 @@ def summarise(out: Path, specs: dict[str, str]) -> str:
 
     ``specs`` are the dataset specs the notebooks ran with (see :func:`run_notebooks`).
     """
-    from semisup.data.spec import DatasetSpec
-
     pitch, tags = specs["pitch"], specs["tags"]
     pitch_model = DatasetSpec.parse(pitch).slug
     lines = ["| effect | measure | ours (mean ± sd over seeds, %) | paper (%) | holds? |", "|---|---|---|---|---|"]
@@ -140,10 +139,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default="papermill_runs/results")
     parser.add_argument("--summarise-only", action="store_true")
     args = parser.parse_args(argv)
+    specs = {name: getattr(args, name) for name in DEFAULT_SPECS}
+    for name, spec in specs.items():  # a bad spec fails now, not inside a notebook
+        try:
+            DatasetSpec.parse(spec)
+        except ValueError as error:
+            raise ValueError(f"--{name} {spec!r}: {error}") from None
     out = repo_path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    specs = {name: getattr(args, name) for name in DEFAULT_SPECS}
     if not args.summarise_only:
         run_notebooks(out, specs, args.steps, args.seeds, args.batch_size)
     report = summarise(out, specs)
