@@ -160,7 +160,12 @@ def main(argv: list[str] | None = None) -> None:
     from semisup.train import TrainConfig
 
     # Bad values fail here, in one line, not after the benchmark is built inside a notebook.
-    TrainConfig(steps=args.steps, batch_size=args.batch_size, bs=args.pitch_bs, labeled=pitch_spec(args.data_dir))
+    for flag, field, value in (("--steps", "steps", args.steps), ("--batch-size", "batch_size", args.batch_size),
+                               ("--pitch-bs", "bs", args.pitch_bs), ("--data-dir", "labeled", pitch_spec(args.data_dir))):
+        try:
+            TrainConfig(**{field: value})
+        except ValueError as error:
+            raise ValueError(f"{flag} {value}: {error}") from None
     grid = demo_grid(args.steps, args.data_dir, args.seeds, args.batch_size, args.tasks, args.pitch_bs)
 
     from semisup.data.embedded.build import build
