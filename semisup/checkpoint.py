@@ -56,13 +56,13 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     try:
         with torch.serialization.safe_globals(_NUMPY_ARRAY_GLOBALS):
             return torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as error:
+    except pickle.UnpicklingError:
         unsafe = _unsafe_globals(path)
         raise ValueError(
             f"{path} is not a tensor-only checkpoint: unpickling it would need "
             f"{', '.join(unsafe) if unsafe else 'objects other than tensors'}, which could run code, so it "
             f"is refused. semisup writes only tensors, dicts, lists and numbers; if you trust the file's "
-            f"author, open it yourself with torch.load(weights_only=False) and save its tensors ({error})"
+            f"author, open it yourself with torch.load(weights_only=False) and save its tensors"
         ) from None
     except (RuntimeError, EOFError, zipfile.BadZipFile) as error:
         raise ValueError(f"{path} is not a readable torch checkpoint (truncated or corrupt?): "
@@ -71,8 +71,9 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
 
 def _unsafe_globals(path: Path) -> list[str]:
     """Name the globals a pickle would import beyond the tensor-only set (best effort)."""
+    allowed = {f"{g.__module__}.{g.__qualname__}" for g in _NUMPY_ARRAY_GLOBALS}
     try:
-        return torch.serialization.get_unsafe_globals_in_checkpoint(path)
+        return [name for name in torch.serialization.get_unsafe_globals_in_checkpoint(path) if name not in allowed]
     except Exception:  # noqa: BLE001 - a message detail only; the refusal stands either way
         return []
 
