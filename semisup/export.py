@@ -176,7 +176,8 @@ HEAR 2021 API: `semisup.hear.load_model("PATH")`, then `get_scene_embeddings(aud
 
 ## Data licences
 
-The weights were trained on the data below; its terms may bind how they can be used.
+The weights were trained on the data below; its terms may bind how they can be used (each
+dataset's own page is the authority).
 
 {licences or "- unknown"}
 

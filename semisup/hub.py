@@ -68,7 +68,7 @@ class SemiSupConEncoder(
     """
 
     def __init__(self, encoder: dict, projection_head: bool = False, training: dict | None = None,
-                 format: str = FORMAT):  # noqa: A002 - the config.json key
+                 format: str = FORMAT):  # named as the config.json key it is read from
         super().__init__()
         if format != FORMAT:
             raise ValueError(f"format={format!r}: this version of semisup reads {FORMAT!r}")
