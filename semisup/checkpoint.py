@@ -113,11 +113,15 @@ def rng_states() -> dict:
 
 
 def restore_rng_states(states: dict) -> None:
-    """Set the three RNGs from :func:`rng_states` (or from a pre-safe-loading checkpoint)."""
-    torch.set_rng_state(states["torch"])
+    """Set the three RNGs from :func:`rng_states` (or from a pre-safe-loading checkpoint).
+
+    The tensors may sit on the GPU (a checkpoint loaded with ``map_location="cuda"``): the
+    CPU generators read them from host memory.
+    """
+    torch.set_rng_state(states["torch"].cpu())
     numpy_state = states["numpy"]
     if isinstance(numpy_state, dict):
-        numpy_state = (numpy_state["name"], numpy_state["key"].numpy().astype(np.uint32), numpy_state["position"],
+        numpy_state = (numpy_state["name"], numpy_state["key"].cpu().numpy().astype(np.uint32), numpy_state["position"],
                        numpy_state["has_gauss"], numpy_state["cached_gaussian"])
     np.random.set_state(numpy_state)
     version, words, gauss_next = states["python"]

@@ -182,7 +182,10 @@ def load_config(run_dir: str | os.PathLike) -> TrainConfig:
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: is {run_dir} a run directory of semisup.train "
                                 f"(or a folder written by semisup.export)?")
-    return config_from_dict(json.loads(path.read_text()))
+    try:
+        return config_from_dict(json.loads(path.read_text()))
+    except (ValueError, TypeError) as error:  # bad JSON, an unknown field or encoder: name the file
+        raise ValueError(f"{path}: {error}") from None
 
 
 def trains_without_pitch_shift(labeled: str) -> bool:

@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -268,3 +269,15 @@ def test_preview_batch_picks_a_batch_with_supervised_positives(tiny_data, tmp_pa
     assert batch["supervised_pairs"] == supervised_pairs(batch["labels"][:4]) > 0
     assert batch["audio"].shape[:2] == (8, 2)
     assert not (tmp_path / "p").exists()  # a look writes nothing
+
+
+def test_a_broken_run_config_names_the_file(tiny_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    config = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config, "encoder": "resnet"}))
+    with pytest.raises(ValueError, match=r"run/config.json: encoder='resnet': choose one of"):
+        load_encoder(run)
+    (run / "config.json").write_text(json.dumps({**config, "colour": "red"}))
+    with pytest.raises(ValueError, match=r"run/config.json: .*unexpected keyword argument 'colour'"):
+        load_encoder(run)
