@@ -20,11 +20,11 @@ table gives mean ± sd over them (the README's check of the effect uses three).
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import pandas as pd
 
+from semisup import cli
 from semisup.data.spec import DatasetSpec
 from semisup.paper import table3_pitch
 from semisup.paths import atomic_write, repo_path
@@ -145,7 +145,7 @@ def _rows_of(table: pd.DataFrame, setting: list) -> pd.DataFrame:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the demo pipeline (see the module docstring)."""
-    parser = argparse.ArgumentParser(prog="python -m semisup.demo", description=__doc__.splitlines()[0])
+    parser = cli.ArgumentParser(prog="python -m semisup.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=800)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--pitch-bs", type=float, default=PITCH_BS, help="b_s of the pitch model (Table 3: 0.5)")
@@ -204,6 +204,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    from semisup.cli import run
-
-    run(main, "python -m semisup.demo")
+    cli.run(main, "python -m semisup.demo")

@@ -37,12 +37,12 @@ Conventions
 
 from __future__ import annotations
 
-import argparse
 import os
 from pathlib import Path
 
 import numpy as np
 
+from semisup import cli
 from semisup.data.spec import DatasetSpec
 from semisup.encoders import ENCODER_CONFIGS
 from semisup.evaluate import frozen_encoder
@@ -137,7 +137,7 @@ def embed(encoder, source: str | os.PathLike, out: str | os.PathLike, *, run_nam
 
 def main(argv: list[str] | None = None) -> dict:
     """CLI: embed INPUT, write ``--out``, list what was skipped; return the arrays written."""
-    parser = argparse.ArgumentParser(prog="python -m semisup.embed", description=__doc__.splitlines()[0])
+    parser = cli.ArgumentParser(prog="python -m semisup.embed", description=__doc__.splitlines()[0])
     parser.add_argument("inputs", nargs="+", metavar="[RUN_DIR] INPUT",
                         help="a run directory of semisup.train or a folder of semisup.export (unless "
                              "--random-init), then a folder, an audio file or a dataset spec")
@@ -168,6 +168,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    from semisup.cli import run
-
-    run(main, "python -m semisup.embed")
+    cli.run(main, "python -m semisup.embed")

@@ -48,6 +48,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from semisup import cli
 from semisup.data.audio import SkippedFiles
 from semisup.data.spec import DatasetSpec
 from semisup.encoders import ENCODER_CONFIGS, random_encoder
@@ -128,7 +129,7 @@ def write_skipped(path: str | os.PathLike, skipped: SkippedFiles) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the command-line parser (flags in the module docstring)."""
-    parser = argparse.ArgumentParser(prog="python -m semisup.evaluate", description=__doc__.splitlines()[0])
+    parser = cli.ArgumentParser(prog="python -m semisup.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", nargs="?", help="a run directory of semisup.train or a folder of semisup.export")
     parser.add_argument("--random-init", choices=sorted(ENCODER_CONFIGS),
                         help="probe a randomly initialised encoder (weights from --seed) instead of a run")
@@ -177,6 +178,4 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
 
 
 if __name__ == "__main__":
-    from semisup.cli import run
-
-    run(main, "python -m semisup.evaluate")
+    cli.run(main, "python -m semisup.evaluate")

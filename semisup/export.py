@@ -26,13 +26,13 @@ Conventions
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
+from semisup import cli
 from semisup.checkpoint import load_checkpoint
 from semisup.data.spec import DatasetSpec
 from semisup.encoders import ProjectionHead
@@ -244,7 +244,7 @@ def _umask() -> int:
 
 def main(argv: list[str] | None = None) -> Path:
     """CLI: export RUN_DIR into OUT_DIR and say how to load it."""
-    parser = argparse.ArgumentParser(prog="python -m semisup.export", description=__doc__.splitlines()[0])
+    parser = cli.ArgumentParser(prog="python -m semisup.export", description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", help="a run folder of semisup.train (with checkpoint.pt)")
     parser.add_argument("out_dir", help="the folder to write (model.safetensors, config.json, README.md)")
     parser.add_argument("--projection-head", action="store_true",
@@ -258,6 +258,4 @@ def main(argv: list[str] | None = None) -> Path:
 
 
 if __name__ == "__main__":
-    from semisup.cli import run
-
-    run(main, "python -m semisup.export")
+    cli.run(main, "python -m semisup.export")

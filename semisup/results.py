@@ -22,12 +22,12 @@ stopped. The summary goes to ``papermill_runs/results/RESULTS.md`` and to stdout
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
 import pandas as pd
 
+from semisup import cli
 from semisup.data.spec import DatasetSpec
 from semisup.paths import atomic_write, repo_path
 from semisup.sweep import execute
@@ -130,7 +130,7 @@ def summarise(out: Path, specs: dict[str, str]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """CLI: run the notebooks, then print and save the summary."""
-    parser = argparse.ArgumentParser(prog="python -m semisup.results", description=__doc__.splitlines()[0])
+    parser = cli.ArgumentParser(prog="python -m semisup.results", description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--batch-size", type=int, default=32)
@@ -162,6 +162,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    from semisup.cli import run
-
-    run(main, "python -m semisup.results")
+    cli.run(main, "python -m semisup.results")

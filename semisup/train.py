@@ -44,6 +44,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from semisup import cli
 from semisup.augment import AugmentationChain
 from semisup.checkpoint import load_checkpoint, restore_rng_states, rng_states
 from semisup.data.sampler import SemiSupervisedSampler
@@ -602,7 +603,7 @@ def _parse_workers(text: str) -> int | str:
 
 def build_parser() -> argparse.ArgumentParser:
     """One ``--flag`` per TrainConfig field; flags left out keep the preset's or the default value."""
-    parser = argparse.ArgumentParser(prog="python -m semisup.train", description=__doc__.splitlines()[0])
+    parser = cli.ArgumentParser(prog="python -m semisup.train", description=__doc__.splitlines()[0])
     special = {"criterion": _parse_criterion, "num_workers": _parse_workers}
     for f in dataclasses.fields(TrainConfig):
         kind = special.get(f.name) or (_parse_bool if f.type in (bool, "bool") else type(f.default))
@@ -630,6 +631,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    from semisup.cli import run
-
-    run(main, "python -m semisup.train")
+    cli.run(main, "python -m semisup.train")

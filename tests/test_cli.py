@@ -1,6 +1,8 @@
 """Every CLI turns a user error into one ``prog: error: …`` line and exit status 2 (semisup.cli)."""
 
+import importlib
 import os
+import re
 import subprocess
 import sys
 
@@ -72,3 +74,23 @@ def test_run_exits_2_on_user_errors_and_lets_bugs_raise(capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.run(lambda argv: None, "prog")
     assert exit_info.value.code == 0
+
+
+@pytest.mark.parametrize("module", list(BAD_INPUTS))
+def test_a_rejected_flag_is_one_line_too(module, capsys):
+    """argparse's own errors (unknown flag, bad type) use the same one-line form, pointing to --help."""
+    main = importlib.import_module(module).main
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--no-such-flag", "1"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.count("\n") == 1, err
+    assert re.fullmatch(rf"python -m {re.escape(module)}: error: .+ \(see python -m {re.escape(module)} --help\)\n", err)
+
+
+def test_a_bad_flag_type_names_the_flag(capsys):
+    from semisup import train
+
+    with pytest.raises(SystemExit):
+        train.main(["--steps", "abc"])
+    assert capsys.readouterr().err == ("python -m semisup.train: error: argument --steps: invalid int value: 'abc' "
+                                       "(see python -m semisup.train --help)\n")

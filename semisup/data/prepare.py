@@ -50,7 +50,6 @@ Conventions
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import math
@@ -71,6 +70,7 @@ import pandas as pd
 import soundfile as sf
 import torch
 
+from semisup import cli
 from semisup.data.audio import AudioFileError, EmptyAudioError, read_audio
 from semisup.data.datasets import AudioDataset
 from semisup.data.datasets.prepared import CLIP_COLUMNS, FORMAT, VERSION, encode_label
@@ -465,7 +465,7 @@ def prepare(spec: str | DatasetSpec, out: str | os.PathLike, sample_rate: int = 
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point (``python -m semisup.data.prepare --help``)."""
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python -m semisup.data.prepare",
         description="Decode a dataset once into 16-bit mono WAV at one sample rate; the "
                     "output folder loads as prepared:DIR with the source's labels and splits.")
@@ -491,6 +491,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from semisup.cli import run
-
-    run(main, "python -m semisup.data.prepare")
+    cli.run(main, "python -m semisup.data.prepare")

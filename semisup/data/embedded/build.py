@@ -29,7 +29,6 @@ Conventions
 
 from __future__ import annotations
 
-import argparse
 import json
 import multiprocessing
 import os
@@ -44,6 +43,7 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
+from semisup import cli
 from semisup.data.embedded import corpus, gm, render, tasks
 from semisup.data.embedded.tasks import SIZES, TASKS, ClipSpec
 from semisup.data.keys import KEY_CLASSES
@@ -427,7 +427,7 @@ def _summary(out: Path, meta: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point (``python -m semisup.data.embedded.build --help``)."""
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python -m semisup.data.embedded.build",
         description="Build the embedded benchmark (GM SoundFont x music21 corpus).")
     parser.add_argument("--size", choices=sorted(SIZES), default="small",
@@ -447,6 +447,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from semisup.cli import run
-
-    run(main, "python -m semisup.data.embedded.build")
+    cli.run(main, "python -m semisup.data.embedded.build")
