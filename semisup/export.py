@@ -161,7 +161,11 @@ A track's embedding is the mean over its non-overlapping crops.
 
 ## Use
 
+`PATH` is this folder (or its Hub id for `from_pretrained`), `CLONE` a clone of the `semisup`
+repository (which holds `hubconf.py`).
+
 ```python
+import torch
 import semisup
 from semisup.hub import SemiSupConEncoder
 
