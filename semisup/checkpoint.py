@@ -9,9 +9,9 @@ Conventions
 - :func:`load_checkpoint` is ``torch.load(weights_only=True)``: tensors, dicts, lists,
   tuples, str, int, float, bool and None. A file that needs anything else is refused with a
   ``ValueError`` naming it. The one exception: checkpoints written before this module
-  stored NumPy's RNG state as an ``ndarray``, so plain numeric arrays (NumPy's own
-  ``_reconstruct``, ``ndarray``, ``dtype``) are accepted; an object array still needs a
-  pickled class and is refused.
+  stored NumPy's RNG state as a uint32 ``ndarray``, so such arrays (NumPy's own
+  ``_reconstruct``, ``ndarray``, ``dtype`` and the uint32 dtype class) are accepted; any
+  other dtype, object arrays included, is refused.
 - :func:`rng_states` captures the torch, NumPy and Python RNGs in that tensor-only form
   (NumPy's key as an int64 tensor), and :func:`restore_rng_states` reads both forms, so
   resume is bit-exact without unpickling.
@@ -35,8 +35,8 @@ __all__ = ["load_checkpoint", "read_safetensors", "rng_states", "restore_rng_sta
 
 _NUMPY_CORE = getattr(np, "_core", None) or np.core  # NumPy 2 renamed np.core to np._core
 # What a pickled numeric ndarray needs (NumPy's RNG state in pre-safe-loading checkpoints).
-_NUMPY_ARRAY_GLOBALS = [_NUMPY_CORE.multiarray._reconstruct, np.ndarray, np.dtype,
-                        *(type(np.dtype(t)) for t in ("uint32", "int64", "float64"))]
+# (NumPy >= 1.25 pickles a dtype through its class: the MT19937 key is uint32.)
+_NUMPY_ARRAY_GLOBALS = [_NUMPY_CORE.multiarray._reconstruct, np.ndarray, np.dtype, type(np.dtype(np.uint32))]
 
 
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict:
