@@ -1,5 +1,7 @@
 """Export a run's frozen encoder as a folder others load (safetensors, config.json, model card).
 
+Usage::
+
     python -m semisup.export runs/paper exported/semisupcon-mtat
     python -m semisup.export RUN_DIR OUT_DIR [--projection-head] [--force]
 

@@ -1,5 +1,7 @@
 """The HEAR 2021 common API for SemiSupCon encoders, so HEAR-style harnesses can evaluate them.
 
+Usage::
+
     from semisup import hear
     model = hear.load_model("exported/semisupcon-mtat")     # or a run folder, or ""
     scene = hear.get_scene_embeddings(audio, model)          # [n_sounds, 512]
