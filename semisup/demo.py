@@ -20,11 +20,11 @@ table gives mean ± sd over them (the README's check of the effect uses three).
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import pandas as pd
 
+from semisup import cli
 from semisup.data.spec import DatasetSpec
 from semisup.paper import table3_pitch
 from semisup.paths import atomic_write, repo_path
@@ -145,7 +145,7 @@ def _rows_of(table: pd.DataFrame, setting: list) -> pd.DataFrame:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the demo pipeline (see the module docstring)."""
-    parser = argparse.ArgumentParser(prog="python -m semisup.demo", description=__doc__.splitlines()[0])
+    parser = cli.ArgumentParser(prog="python -m semisup.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=800)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--pitch-bs", type=float, default=PITCH_BS, help="b_s of the pitch model (Table 3: 0.5)")
@@ -157,6 +157,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", default="small", choices=["tiny", "small", "full"])
     args = parser.parse_args(argv)
     start = time.perf_counter()
+    from semisup.train import TrainConfig
+
+    # Bad values fail here, in one line, not after the benchmark is built inside a notebook.
+    for flag, field, value in (("--steps", "steps", args.steps), ("--batch-size", "batch_size", args.batch_size),
+                               ("--pitch-bs", "bs", args.pitch_bs), ("--data-dir", "labeled", pitch_spec(args.data_dir))):
+        try:
+            TrainConfig(**{field: value})
+        except ValueError as error:
+            raise ValueError(f"{flag} {value}: {error}") from None
+    grid = demo_grid(args.steps, args.data_dir, args.seeds, args.batch_size, args.tasks, args.pitch_bs)
 
     from semisup.data.embedded.build import build
 
@@ -164,7 +174,6 @@ def main(argv: list[str] | None = None) -> None:
     build(args.size, repo_path(args.data_dir), seed=0)
 
     out = repo_path(args.root) / "demo"
-    grid = demo_grid(args.steps, args.data_dir, args.seeds, args.batch_size, args.tasks, args.pitch_bs)
     print(f"[2/3] pretraining (self-supervised, pitch semi-supervised; {args.steps} steps of {args.batch_size} "
           f"clips) and probes -> {out}/")
     folders = run_sweep(grid, root=out.parent, progress=True)
@@ -195,4 +204,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main, "python -m semisup.demo")

@@ -37,12 +37,12 @@ Conventions
 
 from __future__ import annotations
 
-import argparse
 import os
 from pathlib import Path
 
 import numpy as np
 
+from semisup import cli
 from semisup.data.spec import DatasetSpec
 from semisup.encoders import ENCODER_CONFIGS
 from semisup.evaluate import frozen_encoder
@@ -137,10 +137,10 @@ def embed(encoder, source: str | os.PathLike, out: str | os.PathLike, *, run_nam
 
 def main(argv: list[str] | None = None) -> dict:
     """CLI: embed INPUT, write ``--out``, list what was skipped; return the arrays written."""
-    parser = argparse.ArgumentParser(prog="python -m semisup.embed", description=__doc__.splitlines()[0])
+    parser = cli.ArgumentParser(prog="python -m semisup.embed", description=__doc__.splitlines()[0])
     parser.add_argument("inputs", nargs="+", metavar="[RUN_DIR] INPUT",
-                        help="a run directory of semisup.train (unless --random-init), then a folder, an audio "
-                             "file or a dataset spec")
+                        help="a run directory of semisup.train or a folder of semisup.export (unless "
+                             "--random-init), then a folder, an audio file or a dataset spec")
     parser.add_argument("--random-init", choices=sorted(ENCODER_CONFIGS),
                         help="embed with a randomly initialised encoder (weights from --seed)")
     parser.add_argument("--out", required=True, help="the .npz file to write")
@@ -168,4 +168,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main, "python -m semisup.embed")

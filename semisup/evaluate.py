@@ -28,8 +28,9 @@ Conventions
   ``--out``; a missing file is an error naming it (or drop missing files when loading:
   ``mtat:/data/MTAT?missing=drop``).
 - Every spec is loaded before any audio is decoded, so a wrong path fails at once.
-- Embeddings are cached in ``RUN_DIR/embeddings`` (a random initialisation: in
-  ``$SEMISUP_CACHE_DIR/embeddings``, default ``~/.cache/semisup/embeddings``), keyed by the
+- ``RUN_DIR`` may also be a folder written by ``python -m semisup.export``.
+- Embeddings are cached in ``RUN_DIR/embeddings`` (a random initialisation or an exported
+  folder: in ``$SEMISUP_CACHE_DIR/embeddings``, default ``~/.cache/semisup/embeddings``), keyed by the
   weights, the files (path, size, mtime) and the crop settings (see
   :func:`semisup.probe.extract_embeddings`).
 - Decoding runs in ``--workers`` DataLoader processes (``auto``: one on a CPU, the cores
@@ -47,9 +48,11 @@ import pandas as pd
 import torch
 from torch import nn
 
+from semisup import cli
 from semisup.data.audio import SkippedFiles
 from semisup.data.spec import DatasetSpec
 from semisup.encoders import ENCODER_CONFIGS, random_encoder
+from semisup.hub import is_export
 from semisup.metrics import chance_level
 from semisup.paths import atomic_write, cache_root
 from semisup.probe import headline, probe_run
@@ -69,9 +72,10 @@ def frozen_encoder(run_dir: str | os.PathLike | None, random_init: str | None, s
                    device: str = "auto") -> tuple[nn.Module, str, Path]:
     """Return ``(encoder, run name, default cache folder)`` for a run or a random initialisation.
 
-    Exactly one of ``run_dir`` (a run of :mod:`semisup.train`) and ``random_init`` (an
-    encoder name, weights drawn from ``seed``: :func:`semisup.encoders.random_encoder`)
-    must be given.
+    Exactly one of ``run_dir`` (a run of :mod:`semisup.train`, or a folder written by
+    :mod:`semisup.export`) and ``random_init`` (an encoder name, weights drawn from ``seed``:
+    :func:`semisup.encoders.random_encoder`) must be given. An exported folder's embeddings
+    are cached under :func:`semisup.paths.cache_root`, not inside the folder one shares.
     """
     if (run_dir is None) == (random_init is None):
         raise ValueError("give a run directory or random_init=<encoder name> (exactly one of them), got "
@@ -82,7 +86,8 @@ def frozen_encoder(run_dir: str | os.PathLike | None, random_init: str | None, s
             raise ValueError(f"random_init={random_init!r}: choose one of {sorted(ENCODER_CONFIGS)}")
         return random_encoder(random_init, seed, target), f"random-init-{random_init}", cache_root() / "embeddings"
     run = Path(run_dir).resolve()
-    return load_encoder(run, target), run.name, run / "embeddings"
+    cache = cache_root() / "embeddings" if is_export(run) else run / "embeddings"
+    return load_encoder(run, target), run.name, cache
 
 
 def summary(table: pd.DataFrame, datasets: dict) -> pd.DataFrame:
@@ -124,8 +129,8 @@ def write_skipped(path: str | os.PathLike, skipped: SkippedFiles) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the command-line parser (flags in the module docstring)."""
-    parser = argparse.ArgumentParser(prog="python -m semisup.evaluate", description=__doc__.splitlines()[0])
-    parser.add_argument("run_dir", nargs="?", help="a run directory of semisup.train")
+    parser = cli.ArgumentParser(prog="python -m semisup.evaluate", description=__doc__.splitlines()[0])
+    parser.add_argument("run_dir", nargs="?", help="a run directory of semisup.train or a folder of semisup.export")
     parser.add_argument("--random-init", choices=sorted(ENCODER_CONFIGS),
                         help="probe a randomly initialised encoder (weights from --seed) instead of a run")
     parser.add_argument("--task", action="append", required=True, metavar="SPEC",
@@ -173,4 +178,4 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main, "python -m semisup.evaluate")

@@ -22,12 +22,13 @@ stopped. The summary goes to ``papermill_runs/results/RESULTS.md`` and to stdout
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
 import pandas as pd
 
+from semisup import cli
+from semisup.data.spec import DatasetSpec
 from semisup.paths import atomic_write, repo_path
 from semisup.sweep import execute
 
@@ -75,8 +76,6 @@ def summarise(out: Path, specs: dict[str, str]) -> str:
 
     ``specs`` are the dataset specs the notebooks ran with (see :func:`run_notebooks`).
     """
-    from semisup.data.spec import DatasetSpec
-
     pitch, tags = specs["pitch"], specs["tags"]
     pitch_model = DatasetSpec.parse(pitch).slug
     lines = ["| effect | measure | ours (mean ± sd over seeds, %) | paper (%) | holds? |", "|---|---|---|---|---|"]
@@ -131,7 +130,7 @@ def summarise(out: Path, specs: dict[str, str]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """CLI: run the notebooks, then print and save the summary."""
-    parser = argparse.ArgumentParser(prog="python -m semisup.results", description=__doc__.splitlines()[0])
+    parser = cli.ArgumentParser(prog="python -m semisup.results", description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--batch-size", type=int, default=32)
@@ -140,10 +139,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default="papermill_runs/results")
     parser.add_argument("--summarise-only", action="store_true")
     args = parser.parse_args(argv)
+    specs = {name: getattr(args, name) for name in DEFAULT_SPECS}
+    for name, spec in specs.items():  # a bad spec fails now, not inside a notebook
+        try:
+            DatasetSpec.parse(spec)
+        except ValueError as error:
+            raise ValueError(f"--{name} {spec!r}: {error}") from None
     out = repo_path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    specs = {name: getattr(args, name) for name in DEFAULT_SPECS}
     if not args.summarise_only:
         run_notebooks(out, specs, args.steps, args.seeds, args.batch_size)
     report = summarise(out, specs)
@@ -158,4 +162,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main, "python -m semisup.results")

@@ -27,7 +27,6 @@ Conventions
 
 from __future__ import annotations
 
-import argparse
 import ast
 import contextlib
 import importlib.metadata
@@ -42,6 +41,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from semisup import cli
 from semisup.paths import atomic_write, repo_path, repo_root
 
 __all__ = ["load_grid", "expand_grid", "execute", "run_sweep", "aggregate", "main"]
@@ -273,14 +273,14 @@ def main(argv: list[str] | None = None) -> None:
     """CLI: ``python -m semisup.sweep GRID.yaml`` or ``python -m semisup.sweep aggregate DIR``."""
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "aggregate":
-        parser = argparse.ArgumentParser(prog="python -m semisup.sweep aggregate")
+        parser = cli.ArgumentParser(prog="python -m semisup.sweep aggregate")
         parser.add_argument("sweep_dir")
         parser.add_argument("--out")
         args = parser.parse_args(argv[1:])
         table = aggregate(args.sweep_dir, args.out)
         print(table.to_string(max_rows=50))
         return
-    parser = argparse.ArgumentParser(prog="python -m semisup.sweep", description=__doc__.splitlines()[0])
+    parser = cli.ArgumentParser(prog="python -m semisup.sweep", description=__doc__.splitlines()[0])
     parser.add_argument("grid", help="YAML grid file")
     parser.add_argument("--root", help="runs root (default: papermill_runs/)")
     args = parser.parse_args(argv)
@@ -289,4 +289,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main, "python -m semisup.sweep")

@@ -36,7 +36,6 @@ import hashlib
 import json
 import math
 import os
-import random
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -46,7 +45,9 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from semisup import cli
 from semisup.augment import AugmentationChain
+from semisup.checkpoint import load_checkpoint, restore_rng_states, rng_states
 from semisup.data.datasets import AudioDataset
 from semisup.data.sampler import SemiSupervisedSampler
 from semisup.data.spec import DatasetSpec
@@ -193,8 +194,12 @@ def load_config(run_dir: str | os.PathLike) -> TrainConfig:
     """Read a run's ``config.json``."""
     path = Path(run_dir) / CONFIG
     if not path.exists():
-        raise FileNotFoundError(f"{path} not found: is {run_dir} a run directory of semisup.train?")
-    return config_from_dict(json.loads(path.read_text()))
+        raise FileNotFoundError(f"{path} not found: is {run_dir} a run directory of semisup.train "
+                                f"(or a folder written by semisup.export)?")
+    try:
+        return config_from_dict(json.loads(path.read_text()))
+    except (ValueError, TypeError) as error:  # bad JSON, an unknown field or encoder: name the file
+        raise ValueError(f"{path}: {error}") from None
 
 
 def labels_are_pitch_or_key(dataset: AudioDataset) -> bool:
@@ -491,13 +496,11 @@ def train(config: TrainConfig) -> Path:
     start = 0
     checkpoint_path = run_dir / CHECKPOINT
     if checkpoint_path.exists():
-        state = torch.load(checkpoint_path, map_location=device, weights_only=False)
+        state = load_checkpoint(checkpoint_path, device)  # tensors only: resuming runs no code
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         sampler.load_state_dict(state["sampler"][rank] if world > 1 else state["sampler"][0])
-        torch.set_rng_state(state["rng"]["torch"])
-        np.random.set_state(state["rng"]["numpy"])
-        random.setstate(state["rng"]["python"])
+        restore_rng_states(state["rng"])
         start = state["step"]
     if start >= config.steps:
         if is_main:
@@ -568,7 +571,7 @@ def train(config: TrainConfig) -> Path:
                     "model": unwrapped.state_dict(),
                     "optimizer": optimizer.state_dict(),
                     "sampler": sampler_states,
-                    "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()},
+                    "rng": rng_states(),
                     "config": asdict(config),
                 }
                 atomic_write(checkpoint_path, lambda tmp, s=state: torch.save(s, tmp))
@@ -609,12 +612,20 @@ def _log_tensorboard(run_dir: Path, rows: list[dict]) -> None:
 
 
 def load_encoder(run_dir: str | os.PathLike, device: str | torch.device = "cpu") -> nn.Module:
-    """Return the trained encoder of a run (projection head / classifier dropped), in eval mode."""
+    """Return the trained encoder of a run (projection head / classifier dropped), in eval mode.
+
+    ``run_dir`` is a run folder of :mod:`semisup.train` or a folder written by
+    :mod:`semisup.export`; either way only tensors are read (:mod:`semisup.checkpoint`).
+    """
+    from semisup.hub import is_export, load_export
+
+    if is_export(run_dir):
+        return load_export(run_dir, device).encoder.eval()
     config = load_config(run_dir)
     path = Path(run_dir) / CHECKPOINT
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: has the run in {run_dir} saved a checkpoint yet?")
-    state = torch.load(path, map_location=device, weights_only=False)
+    state = load_checkpoint(path, device)
     n_classes = state["model"]["classifier.weight"].shape[0] if config.objective == "supervised" else 0
     model = _build_model(config, n_classes)
     model.load_state_dict(state["model"])
@@ -643,7 +654,7 @@ def _parse_workers(text: str) -> int | str:
 
 def build_parser() -> argparse.ArgumentParser:
     """One ``--flag`` per TrainConfig field; flags left out keep the preset's or the default value."""
-    parser = argparse.ArgumentParser(prog="python -m semisup.train", description=__doc__.splitlines()[0])
+    parser = cli.ArgumentParser(prog="python -m semisup.train", description=__doc__.splitlines()[0])
     special = {"criterion": _parse_criterion, "num_workers": _parse_workers, "pitch_shift": _parse_pitch_shift}
     for f in dataclasses.fields(TrainConfig):
         kind = special.get(f.name) or (_parse_bool if f.type in (bool, "bool") else type(f.default))
@@ -671,4 +682,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main, "python -m semisup.train")

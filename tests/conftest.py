@@ -27,3 +27,11 @@ def tiny_run(tiny_data, tmp_path_factory) -> Path:
         labeled=f"embedded:{tiny_data}?task=notes&label=pitch", unlabeled=f"embedded:{tiny_data}?task=unlabeled",
         steps=2, batch_size=4, encoder="small", num_workers=0, progress=False,
         run_dir=str(tmp_path_factory.mktemp("runs") / "tiny-semi")))
+
+
+@pytest.fixture(scope="session")
+def tiny_export(tiny_run, tmp_path_factory) -> Path:
+    """``tiny_run`` exported by ``semisup.export`` (encoder only); its folder."""
+    from semisup.export import export_run
+
+    return export_run(tiny_run, tmp_path_factory.mktemp("export") / "semisupcon-tiny")

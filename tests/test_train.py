@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -155,7 +156,7 @@ def _cli(tiny_data, run_dir, steps=10):
 
 
 def _state(run_dir):
-    return torch.load(run_dir / "checkpoint.pt", weights_only=False)["model"]
+    return torch.load(run_dir / "checkpoint.pt", weights_only=True)["model"]
 
 
 def test_sigkill_then_resume_is_bit_identical(tiny_data, tmp_path):
@@ -312,3 +313,15 @@ def test_pitch_shift_is_decided_from_the_loaded_dataset(tiny_data, tmp_path):
     run = train(config(tiny_data, tmp_path / "run", steps=1, ps=1.0, bs=0.5))
     assert json.loads((run / "config.json").read_text())["pitch_shift"] is False
     train(config(tiny_data, tmp_path / "run", steps=1, ps=1.0, bs=0.5, pitch_shift=False))  # resumes, no conflict
+
+
+def test_a_broken_run_config_names_the_file(tiny_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    config = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config, "encoder": "resnet"}))
+    with pytest.raises(ValueError, match=r"run/config.json: encoder='resnet': choose one of"):
+        load_encoder(run)
+    (run / "config.json").write_text(json.dumps({**config, "colour": "red"}))
+    with pytest.raises(ValueError, match=r"run/config.json: .*unexpected keyword argument 'colour'"):
+        load_encoder(run)

@@ -55,6 +55,7 @@ __all__ = [
     "read_views",
     "read_audio",
     "read_crops",
+    "cut_crops",
     "iter_crops",
     "get_resampler",
 ]
@@ -362,8 +363,16 @@ def read_crops(
     """
     crop_samples = _check_request("crop_samples", crop_samples)
     max_crops = _check_request("max_crops", max_crops)
-    audio = read_audio(path, sample_rate, max_samples=max_crops * crop_samples)  # [T]
-    n_crops = audio.shape[0] // crop_samples
+    return cut_crops(read_audio(path, sample_rate, max_samples=max_crops * crop_samples), crop_samples)
+
+
+def cut_crops(audio: Tensor, crop_samples: int) -> Tensor:
+    """Cut audio ``[T]`` into ``[K, L]`` non-overlapping crops from its start (Sec. 5.2's test crops).
+
+    ``K = T // L``; the incomplete tail is dropped, and audio shorter than one crop gives one
+    crop zero-padded at the end. Used by :func:`read_crops` and :mod:`semisup.hear`.
+    """
+    n_crops = audio.shape[-1] // crop_samples
     if n_crops == 0:
         return _fit(audio, crop_samples)[None]  # [1, L]
     return audio[: n_crops * crop_samples].reshape(n_crops, crop_samples)  # [K, L]

@@ -50,7 +50,6 @@ Conventions
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import math
@@ -59,7 +58,6 @@ import os
 import re
 import signal
 import socket
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -72,6 +70,7 @@ import pandas as pd
 import soundfile as sf
 import torch
 
+from semisup import cli
 from semisup.data.audio import AudioFileError, EmptyAudioError, read_audio
 from semisup.data.datasets import AudioDataset
 from semisup.data.datasets.prepared import CLIP_COLUMNS, FORMAT, VERSION, encode_label
@@ -466,7 +465,7 @@ def prepare(spec: str | DatasetSpec, out: str | os.PathLike, sample_rate: int = 
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point (``python -m semisup.data.prepare --help``)."""
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python -m semisup.data.prepare",
         description="Decode a dataset once into 16-bit mono WAV at one sample rate; the "
                     "output folder loads as prepared:DIR with the source's labels and splits.")
@@ -484,15 +483,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="reject sources whose RMS is below this, dBFS (default %(default)s)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    try:
-        summary = prepare(args.spec, args.out, sample_rate=args.sample_rate, workers=args.workers,
-                          shard=args.shard, min_seconds=args.min_seconds,
-                          silence_db=args.silence_db, progress=not args.no_progress)
-    except (ValueError, FileNotFoundError) as error:
-        parser.exit(2, f"error: {error}\n")
+    summary = prepare(args.spec, args.out, sample_rate=args.sample_rate, workers=args.workers,
+                      shard=args.shard, min_seconds=args.min_seconds,
+                      silence_db=args.silence_db, progress=not args.no_progress)
     print(summary)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main, "python -m semisup.data.prepare")

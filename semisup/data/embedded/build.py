@@ -29,13 +29,11 @@ Conventions
 
 from __future__ import annotations
 
-import argparse
 import json
 import multiprocessing
 import os
 import platform
 import shutil
-import sys
 import time
 from collections import Counter
 from importlib import metadata as importlib_metadata
@@ -45,6 +43,7 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
+from semisup import cli
 from semisup.data.embedded import corpus, gm, render, tasks
 from semisup.data.embedded.tasks import SIZES, TASKS, ClipSpec
 from semisup.data.keys import KEY_CLASSES
@@ -432,7 +431,7 @@ def _summary(out: Path, meta: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point (``python -m semisup.data.embedded.build --help``)."""
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python -m semisup.data.embedded.build",
         description="Build the embedded benchmark (GM SoundFont x music21 corpus).")
     parser.add_argument("--size", choices=sorted(SIZES), default="small",
@@ -446,13 +445,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true",
                         help="replace an existing build made with other settings")
     args = parser.parse_args(argv)
-    try:
-        build(args.size, args.out, seed=args.seed, soundfont=args.soundfont,
-              workers=args.workers, sample_rate=args.sample_rate, force=args.force)
-    except ValueError as error:
-        parser.exit(2, f"error: {error}\n")
+    build(args.size, args.out, seed=args.seed, soundfont=args.soundfont,
+          workers=args.workers, sample_rate=args.sample_rate, force=args.force)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main, "python -m semisup.data.embedded.build")
