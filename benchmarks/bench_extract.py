@@ -1,6 +1,6 @@
 """Probe-embedding extraction, tracks per second: DataLoader workers against in-process decoding.
 
-``semisup.probe.extract_embeddings`` (the one extraction path of probes, ``semisup.evaluate``
+``semisup.extract.extract_embeddings`` (the one extraction path of probes, ``semisup.evaluate``
 and ``semisup.embed``) on full-length tracks as MTG-Jamendo and FMA ship them: a
 Jamendo-like tree (``semisup.data.fixtures.write_jamendo``) of ``--tracks`` MP3s of
 ``--seconds`` s, 44.1 kHz stereo 320 kbps. Each track is decoded up to 64 crops, downmixed,
@@ -37,7 +37,7 @@ from torch.utils.data import DataLoader
 from semisup.data.fixtures import write_jamendo
 from semisup.data.spec import DatasetSpec
 from semisup.encoders import random_encoder
-from semisup.probe import TrackCrops, extract_embeddings
+from semisup.extract import TrackCrops, extract_embeddings
 
 
 def tracks_per_s(encoder, paths, workers):

@@ -11,8 +11,8 @@ import torch
 from semisup import evaluate
 from semisup.data import fixtures
 from semisup.encoders import random_encoder
+from semisup.extract import weights_hash
 from semisup.metrics import chance_level
-from semisup.probe import weights_hash
 from semisup.train import load_encoder
 
 

@@ -7,16 +7,17 @@ import soundfile as sf
 import torch
 from torch import nn
 
+import semisup.extract as extract_module
 import semisup.probe as probe_module
 from semisup.data.audio import AudioFileError, MissingAudioError, SkippedFiles
 from semisup.data.datasets import AudioDataset
 from semisup.data.fixtures import music
 from semisup.encoders import random_encoder
+from semisup.extract import extract_embeddings
 from semisup.probe import (
     MLPProbe,
     ProbeConfig,
     append_results,
-    extract_embeddings,
     probe_task,
     train_probe,
 )
@@ -72,10 +73,10 @@ def test_embeddings_average_crops_and_are_cached(tone_dataset, tmp_path, monkeyp
     paths = tone_dataset.paths[:3]
     first = extract_embeddings(encoder, paths, sample_rate=SR, crop_samples=1024, cache_dir=tmp_path, progress=False)
     assert first.embeddings.shape == (3, 64) and first.kept.tolist() == [0, 1, 2] and first.skipped == {}
-    crops = probe_module.read_crops(paths[0], 1024, SR)
+    crops = extract_module.read_crops(paths[0], 1024, SR)
     assert crops.shape == (3, 1024)  # 4000 samples -> 3 whole crops
     assert np.allclose(first.embeddings[0], encoder(crops[:, None]).mean(0).detach().numpy(), atol=1e-5)
-    monkeypatch.setattr(probe_module, "read_crops", lambda *a, **k: pytest.fail("cache not used"))
+    monkeypatch.setattr(extract_module, "read_crops", lambda *a, **k: pytest.fail("cache not used"))
     again = extract_embeddings(encoder, paths, sample_rate=SR, crop_samples=1024, cache_dir=tmp_path, progress=False)
     assert np.array_equal(first.embeddings, again.embeddings)
     encoder.scale.data.fill_(2.0)  # new weights -> new cache key -> recomputed
@@ -108,7 +109,7 @@ def test_extraction_is_identical_for_any_number_of_workers(tone_dataset, tmp_pat
     assert results[0].kept.tolist() == results[2].kept.tolist() == [0, 1, 3, 4, 6, 7]
     assert results[0].skipped == results[2].skipped and list(results[0].skipped) == [str(paths[2]), str(paths[5])]
     with torch.no_grad():  # the mean of each track's crop embeddings
-        crops = probe_module.read_crops(paths[3], 19683, 16000)[:, None]  # [K, 1, L], K = 2
+        crops = extract_module.read_crops(paths[3], 19683, 16000)[:, None]  # [K, 1, L], K = 2
         assert np.allclose(results[2].embeddings[2], encoder(crops).mean(0).numpy(), atol=1e-5)
 
 
@@ -120,7 +121,7 @@ def test_the_cache_records_kept_and_skipped_files(tone_dataset, tmp_path, monkey
     assert not (tmp_path / "cache").exists()  # nothing cached for an unfinished list
     with pytest.warns(UserWarning, match="skipping bad audio file"):
         fresh = extract_embeddings(SpectrumEncoder(), paths, skip_bad=True, **options)
-    monkeypatch.setattr(probe_module, "read_crops", lambda *a, **k: pytest.fail("cache not used"))
+    monkeypatch.setattr(extract_module, "read_crops", lambda *a, **k: pytest.fail("cache not used"))
     log = SkippedFiles()
     with pytest.warns(UserWarning, match="skipping bad audio file"):  # a cached list still names its bad files
         cached = extract_embeddings(SpectrumEncoder(), paths, skip_bad=True, skipped=log, **options)
@@ -137,8 +138,8 @@ def test_the_cache_key_changes_when_a_file_changes(tone_dataset, tmp_path, monke
     before = extract_embeddings(SpectrumEncoder(), paths, **options)
     sf.write(paths[1], music(np.random.default_rng(99), 2.6, 16000), 16000)  # other notes, same size
     reads = []
-    real = probe_module.read_crops
-    monkeypatch.setattr(probe_module, "read_crops", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
+    real = extract_module.read_crops
+    monkeypatch.setattr(extract_module, "read_crops", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
     after = extract_embeddings(SpectrumEncoder(), paths, **options)
     assert reads == [str(p) for p in paths]  # recomputed, not read from the cache
     assert np.array_equal(before.embeddings[0], after.embeddings[0])
@@ -226,37 +227,47 @@ def test_headline_picks_each_tasks_main_metric():
 MLP, LINEAR = (512,), ()
 
 
-@pytest.mark.parametrize("info, hidden, dropout, lr", [
-    ({"kind": "mtat", "subset": "top50"}, MLP, 0.1, 3e-4),
-    ({"kind": "mtat", "subset": "all"}, MLP, 0.1, 3e-4),  # N/A in Table 5: as top50
-    ({"kind": "jamendo", "subset": "top50tags"}, MLP, 0.1, 3e-4),
-    ({"kind": "jamendo", "subset": "moodtheme"}, MLP, 0.1, 3e-4),
-    ({"kind": "jamendo", "subset": "genre"}, MLP, 0.1, 3e-4),
-    ({"kind": "jamendo", "subset": "instrument"}, MLP, 0.1, 3e-4),
-    ({"kind": "nsynth", "label": "pitch"}, MLP, 0.0, 3e-4),
-    ({"kind": "nsynth", "label": "family"}, MLP, 0.1, 3e-4),
-    ({"kind": "giantsteps"}, LINEAR, 0.2, 3e-4),
-    ({"kind": "gtzan"}, MLP, 0.1, 3e-4),
-    ({"kind": "vocalset", "label": "singer"}, LINEAR, 0.2, 3e-4),
-    ({"kind": "vocalset", "label": "technique"}, LINEAR, 0.2, 3e-4),
-    ({"kind": "medleydb"}, LINEAR, 0.2, 3e-4),
-    ({"kind": "emomusic"}, LINEAR, 0.1, 1e-4),
+# Table 5's head and dropout; the authors' configs' (config/finetuning/cross-dataset/*.yaml)
+# max epochs, early-stopping patience and lr; Adam weight decay 1e-6 and batch 64 everywhere.
+@pytest.mark.parametrize("info, hidden, dropout, max_epochs, patience, lr", [
+    ({"kind": "mtat", "subset": "top50"}, MLP, 0.1, 100, 15, 3e-4),
+    ({"kind": "mtat", "subset": "all"}, MLP, 0.1, 100, 15, 3e-4),  # N/A in Table 5: as top50
+    ({"kind": "jamendo", "subset": "top50tags"}, MLP, 0.1, 200, 7, 3e-4),
+    ({"kind": "jamendo", "subset": "moodtheme"}, MLP, 0.1, 200, 7, 3e-4),
+    ({"kind": "jamendo", "subset": "genre"}, MLP, 0.1, 200, 7, 3e-4),
+    ({"kind": "jamendo", "subset": "instrument"}, MLP, 0.1, 200, 7, 3e-4),
+    ({"kind": "nsynth", "label": "pitch"}, MLP, 0.0, 20, 2, 3e-4),
+    ({"kind": "nsynth", "label": "family"}, MLP, 0.1, 20, 2, 3e-4),
+    ({"kind": "giantsteps"}, LINEAR, 0.2, 200, 50, 3e-4),
+    ({"kind": "gtzan"}, MLP, 0.1, 200, 50, 3e-4),
+    ({"kind": "vocalset", "label": "singer"}, LINEAR, 0.2, 200, 50, 3e-4),
+    ({"kind": "vocalset", "label": "technique"}, LINEAR, 0.2, 200, 50, 3e-4),
+    ({"kind": "medleydb"}, LINEAR, 0.2, 200, 10, 3e-4),
+    ({"kind": "emomusic"}, LINEAR, 0.1, 200, 200, 1e-4),
     # Embedded stand-ins take their counterpart's row.
-    ({"kind": "embedded", "task": "notes", "label": "pitch"}, MLP, 0.0, 3e-4),
-    ({"kind": "embedded", "task": "notes", "label": "family"}, MLP, 0.1, 3e-4),
-    ({"kind": "embedded", "task": "notes", "label": "instrument"}, MLP, 0.1, 3e-4),
-    ({"kind": "embedded", "task": "tags", "label": "tags"}, MLP, 0.1, 3e-4),
-    ({"kind": "embedded", "task": "key", "label": "key"}, LINEAR, 0.2, 3e-4),
-    ({"kind": "embedded", "task": "style", "label": "style"}, MLP, 0.1, 3e-4),
+    ({"kind": "embedded", "task": "notes", "label": "pitch"}, MLP, 0.0, 20, 2, 3e-4),
+    ({"kind": "embedded", "task": "notes", "label": "family"}, MLP, 0.1, 20, 2, 3e-4),
+    ({"kind": "embedded", "task": "notes", "label": "instrument"}, MLP, 0.1, 20, 2, 3e-4),
+    ({"kind": "embedded", "task": "tags", "label": "tags"}, MLP, 0.1, 100, 15, 3e-4),
+    ({"kind": "embedded", "task": "key", "label": "key"}, LINEAR, 0.2, 200, 50, 3e-4),
+    ({"kind": "embedded", "task": "style", "label": "style"}, MLP, 0.1, 200, 50, 3e-4),
     # A prepared copy takes its source's row.
-    ({"kind": "prepared", "source_kind": "giantsteps", "source": "giantsteps:/d"}, LINEAR, 0.2, 3e-4),
-    ({"kind": "prepared", "source_kind": "nsynth", "label": "pitch"}, MLP, 0.0, 3e-4),
+    ({"kind": "prepared", "source_kind": "giantsteps", "source": "giantsteps:/d"}, LINEAR, 0.2, 200, 50, 3e-4),
+    ({"kind": "prepared", "source_kind": "nsynth", "label": "pitch"}, MLP, 0.0, 20, 2, 3e-4),
 ])
-def test_every_table5_row_is_found_from_the_dataset_info(info, hidden, dropout, lr, recwarn):
+def test_every_table5_row_is_found_from_the_dataset_info(info, hidden, dropout, max_epochs, patience, lr, recwarn):
     config = probe_module.probe_config(SimpleNamespace(name="d", info=info))
-    assert (config.hidden, config.dropout, config.lr) == (hidden, dropout, lr)
-    assert config.weight_decay == 0.0 and config.batch_size == 64
+    assert (config.hidden, config.dropout, config.max_epochs, config.patience, config.lr) == (
+        hidden, dropout, max_epochs, patience, lr)
+    assert (config.weight_decay, config.batch_size, config.protocol) == (1e-6, 64, "crops")
     assert not recwarn.list  # a known dataset is not reported as unknown
+
+
+def test_every_probe_config_row_is_pinned():
+    pinned = {"mtat:top50", "mtat:all", "jamendo:top50tags", "jamendo:moodtheme", "jamendo:genre",
+              "jamendo:instrument", "nsynth:pitch", "nsynth:family", "giantsteps", "gtzan", "vocalset:singer",
+              "vocalset:technique", "medleydb", "emomusic"}
+    assert set(probe_module.PROBE_CONFIGS) == pinned  # a new row needs its line in the table above
 
 
 def test_a_dataset_without_a_table5_row_gets_the_default_with_a_warning(tone_dataset):
