@@ -13,11 +13,12 @@ from semisup.data.audio import AudioFileError, MissingAudioError, SkippedFiles
 from semisup.data.datasets import AudioDataset
 from semisup.data.fixtures import music
 from semisup.encoders import random_encoder
-from semisup.extract import extract_embeddings
+from semisup.extract import CropEmbeddings, extract_embeddings
 from semisup.probe import (
     MLPProbe,
     ProbeConfig,
     append_results,
+    draw_crops,
     probe_task,
     train_probe,
 )
@@ -199,6 +200,99 @@ def test_append_results(tmp_path):
     append_results(path, [{"checkpoint": "a", "task": "t", "metric": "m", "value": 1.0, "seed": 0}])
     table = append_results(path, [{"checkpoint": "b", "task": "t", "metric": "m", "value": 2.0, "seed": 0}])
     assert list(pd.read_csv(path)["checkpoint"]) == ["a", "b"] == list(table["checkpoint"])
+
+
+def test_append_results_never_mixes_protocols(tmp_path):
+    path = tmp_path / "r.csv"
+    row = {"checkpoint": "a", "task": "t", "metric": "m", "value": 1.0, "seed": 0}
+    append_results(path, [row])  # a file written before the protocol column: averaged
+    with pytest.raises(ValueError, match=r"r.csv holds probe results of protocol \['averaged'\].*\['crops'\]"):
+        append_results(path, [{**row, "protocol": "crops"}])
+    assert len(pd.read_csv(path)) == 1  # untouched
+    table = append_results(path, [{**row, "protocol": "averaged"}])
+    assert len(table) == 2
+
+
+# ------------------------------------------------------------------ the authors' protocol
+
+
+def test_draw_crops_picks_one_crop_of_each_track_uniformly():
+    crops = torch.arange(6, dtype=torch.float32)[:, None]  # [6, 1]: a crop's value is its index
+    offsets = torch.tensor([0, 1, 4, 6])  # tracks of 1, 3 and 2 crops
+    generator = torch.Generator().manual_seed(0)
+    draws = torch.stack([draw_crops(crops, offsets, generator)[:, 0] for _ in range(3000)])  # [3000, 3]
+    assert set(draws[:, 0].tolist()) == {0.0}
+    for track, (lo, hi) in enumerate([(1, 4), (4, 6)], start=1):
+        counts = torch.bincount(draws[:, track].long() - lo, minlength=hi - lo).float()
+        assert counts.sum() == 3000 and (counts / 3000 - 1 / (hi - lo)).abs().max() < 0.03
+
+
+def test_track_means_draw_nothing():
+    generator = torch.Generator().manual_seed(0)
+    state = generator.get_state()
+    means = torch.randn(5, 4)
+    assert torch.equal(draw_crops(means, torch.arange(6), generator), means)
+    assert torch.equal(generator.get_state(), state)  # the averaged protocol's batches are unchanged
+
+
+def _pools(rng, n_tracks, informative):
+    """Pools of 4 crops per track: the label shows in ``informative`` of them, the rest are noise."""
+    y = rng.integers(0, 2, n_tracks)
+    crops = rng.standard_normal((n_tracks, 4, 8)).astype(np.float32)
+    crops[:, :informative, 0] += 3.0 * (2 * y[:, None] - 1)
+    pool = CropEmbeddings(crops.reshape(-1, 8), np.arange(0, 4 * n_tracks + 1, 4), np.arange(n_tracks), {})
+    return pool, y
+
+
+def test_a_probe_on_crop_pools_sees_every_crop_and_is_seeded():
+    rng = np.random.default_rng(0)
+    train, y_train = _pools(rng, 200, informative=2)
+    valid, y_valid = _pools(rng, 100, informative=2)
+    config = ProbeConfig(max_epochs=30, patience=30, hidden=(), dropout=0.0)
+    a, history = train_probe(train, y_train, valid, y_valid, "multiclass", 2, config)
+    b, _ = train_probe(train, y_train, valid, y_valid, "multiclass", 2, config)
+    assert all(torch.equal(a.state_dict()[k], b.state_dict()[k]) for k in a.state_dict())
+    # Valid draws change every epoch: its loss fluctuates even once training has settled.
+    assert history["valid_loss"].iloc[-10:].std() > 0
+    with torch.no_grad():  # every crop of the pool was standardised over
+        assert torch.allclose(a.mean, torch.as_tensor(train.crops).mean(0), atol=1e-6)
+
+
+def test_the_averaged_protocol_is_train_probe_on_track_means():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((64, 8)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    one_crop_pools = CropEmbeddings(x, np.arange(65), np.arange(64), {})
+    a, _ = train_probe(x, y, x, y, "multiclass", 2, ProbeConfig(max_epochs=5))
+    b, _ = train_probe(one_crop_pools, y, one_crop_pools, y, "multiclass", 2, ProbeConfig(max_epochs=5))
+    assert all(torch.equal(a.state_dict()[k], b.state_dict()[k]) for k in a.state_dict())
+
+
+def test_train_probe_needs_one_target_per_track():
+    pool, y = _pools(np.random.default_rng(0), 10, informative=4)
+    with pytest.raises(ValueError, match="10 train and 10 valid tracks embedded but 40 and 10 targets"):
+        train_probe(pool, np.repeat(y, 4), pool, y, "multiclass", 2)
+
+
+@pytest.mark.parametrize("protocol, pooled", [("crops", ["train", "valid"]), ("averaged", [])])
+def test_probe_task_trains_on_pools_and_tests_on_means(tone_dataset, protocol, pooled, monkeypatch):
+    calls = []
+    real_pool, real_mean = probe_module.extract_crop_embeddings, probe_module.extract_embeddings
+    split_of = {str(p): s for p, s in zip(tone_dataset.paths, tone_dataset.split, strict=True)}
+    monkeypatch.setattr(probe_module, "extract_crop_embeddings",
+                        lambda enc, paths, **k: calls.append(("pool", split_of[str(paths[0])])) or real_pool(enc, paths, **k))
+    monkeypatch.setattr(probe_module, "extract_embeddings",
+                        lambda enc, paths, **k: calls.append(("mean", split_of[str(paths[0])])) or real_mean(enc, paths, **k))
+    result = probe_task(SpectrumEncoder(), tone_dataset, sample_rate=SR, crop_samples=1024, progress=False,
+                        config=ProbeConfig(max_epochs=60, patience=60, protocol=protocol))
+    assert sorted(calls) == sorted([("pool", s) for s in pooled] +
+                                   [("mean", s) for s in ("train", "valid", "test") if s not in pooled])
+    assert result.scores["accuracy"] >= 0.9 and result.extra["config"]["protocol"] == protocol
+
+
+def test_an_unknown_protocol_is_an_error_naming_it():
+    with pytest.raises(ValueError, match=r"probe protocol 'mean': choose one of \('crops', 'averaged'\)"):
+        ProbeConfig(protocol="mean")
 
 
 def test_bad_task_type(tone_dataset):
