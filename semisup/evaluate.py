@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", help="append the result rows to this CSV (atomically)")
     parser.add_argument("--workers", type=_parse_workers, default="auto",
                         help="DataLoader processes decoding audio (0: in this process; default auto)")
-    parser.add_argument("--max-epochs", type=int, help="cap on probe epochs (default: Table 5's, early stopping)")
+    parser.add_argument("--max-epochs", type=int, help="cap on probe epochs (default: each task's own, the authors' configs; early stopping)")
     parser.add_argument("--seed", type=int, default=123, help="probe seed, and the random initialisation's")
     parser.add_argument("--max-crops", type=int, default=64, help="crops per track (default 64, as the paper)")
     parser.add_argument("--protocol", choices=PROTOCOLS, default="crops",

@@ -69,6 +69,7 @@ __all__ = [
     "predict",
     "probe_task",
     "append_results",
+    "protocol_of",
     "probe_run",
     "score_rows",
     "headline",
@@ -459,6 +460,31 @@ def _task_name(task: str) -> str:
         return str(task)
 
 
+def _protocols(table: pd.DataFrame) -> pd.Series:
+    """Each row's probe protocol; rows written before the column existed were averaged."""
+    if "protocol" not in table:
+        return pd.Series(LEGACY_PROTOCOL, index=table.index)
+    return table["protocol"].fillna(LEGACY_PROTOCOL)
+
+
+def protocol_of(table: pd.DataFrame, source: str) -> str:
+    """Return the one probe protocol of a result table (``source`` names it in errors).
+
+    Raises
+    ------
+    ValueError
+        When the rows mix protocols (an old run's rows beside new ones, say), so no summary
+        is ever computed from mixed-protocol numbers.
+    """
+    found = sorted(set(_protocols(table)))
+    if len(found) != 1:
+        where = {p: sorted(set(table.loc[_protocols(table) == p, "run"].astype(str)))[:3] if "run" in table else []
+                 for p in found}
+        raise ValueError(f"{source} mixes probe protocols {found} (e.g. runs {where}); re-probe the old runs "
+                         f"(delete their folders or results) so every number comes from one protocol")
+    return found[0]
+
+
 def append_results(csv_path: str | os.PathLike, rows: list[dict]) -> pd.DataFrame:
     """Append tidy result rows to a CSV atomically (read, concatenate, write temp, rename).
 
@@ -473,7 +499,7 @@ def append_results(csv_path: str | os.PathLike, rows: list[dict]) -> pd.DataFram
     new = pd.DataFrame(rows)
     old = pd.read_csv(csv_path) if csv_path.exists() else None
     if old is not None and len(old) and "protocol" in new:
-        before = set(old["protocol"].fillna(LEGACY_PROTOCOL)) if "protocol" in old else {LEGACY_PROTOCOL}
+        before = set(_protocols(old))
         if before != set(new["protocol"]):
             raise ValueError(f"{csv_path} holds probe results of protocol {sorted(before)}, these rows are "
                              f"{sorted(set(new['protocol']))}: write them to another file (or delete the old one), "
@@ -523,7 +549,8 @@ def probe_run(
     corruptions : dict, optional
         Extra test-time corruptions, see :func:`probe_task`.
     max_epochs : int, optional
-        Cap on probe epochs (smoke runs); default from the task's :class:`ProbeConfig`.
+        Cap on probe epochs (smoke runs): each task trains for at most the smaller of this and
+        its :class:`ProbeConfig`'s ``max_epochs``.
     max_crops : int
         Crops per track at extraction (test mean and crop pools).
     protocol : str
@@ -560,8 +587,8 @@ def probe_run(
         dataset = task if isinstance(task, AudioDataset) else DatasetSpec.parse(task).load()
         task = str(task) if isinstance(task, str) else dataset.info.get("spec", dataset.name)
         config = replace(probe_config(dataset), seed=seed, protocol=protocol)
-        if max_epochs is not None:
-            config = replace(config, max_epochs=max_epochs)
+        if max_epochs is not None:  # a cap: a task's own schedule (NSynth: 20) stays when shorter
+            config = replace(config, max_epochs=min(config.max_epochs, max_epochs))
         result = probe_task(
             encoder, dataset, sample_rate=encoder.sample_rate, crop_samples=encoder.crop_samples,
             config=config, cache_dir=cache_dir or run_cache, max_crops=max_crops,

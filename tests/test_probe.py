@@ -1,3 +1,4 @@
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -394,3 +395,18 @@ def test_a_linear_probe_drops_its_input_in_train_mode_only():
     assert torch.equal(probe(x), x)
     mlp = MLPProbe(64, 3, hidden=(512,), dropout=0.1)
     assert [type(m) for m in mlp.layers] == [nn.Linear, nn.ReLU, nn.Dropout, nn.Linear]
+
+
+def test_probe_run_caps_each_tasks_own_schedule_and_records_the_protocol(tiny_run, tiny_data, monkeypatch):
+    seen = {}
+    real = probe_module.probe_task
+    monkeypatch.setattr(probe_module, "probe_task",
+                        lambda enc, dataset, **k: seen.setdefault(dataset.info["label"], k["config"]) and real(
+                            enc, dataset, **{**k, "config": replace(k["config"], max_epochs=1)}))
+    tasks = [f"embedded:{tiny_data}?task=notes&label=pitch", f"embedded:{tiny_data}?task=key"]
+    table = probe_module.probe_run(tiny_run, tasks, max_epochs=30, protocol="averaged", progress=False)
+    assert (seen["pitch"].max_epochs, seen["pitch"].patience) == (20, 2)  # NSynth's 20 < 30: kept
+    assert (seen["key"].max_epochs, seen["key"].patience) == (30, 50)  # GiantSteps' 200 capped at 30
+    assert {c.protocol for c in seen.values()} == {"averaged"} and set(table["protocol"]) == {"averaged"}
+    with pytest.raises(ValueError, match="probe protocol 'random'"):
+        probe_module.probe_run(tiny_run, tasks, protocol="random", progress=False)
