@@ -297,6 +297,62 @@ def test_yin_and_audio_checks_on_synthetic_tones():
         render.normalise_peak(np.zeros(100, np.float32))
 
 
+def end_of_sound(audio, rate, floor_db=-60.0):
+    """Samples up to the last one above ``floor_db`` re the clip's peak (inaudible tails cut)."""
+    loud = np.nonzero(np.abs(audio) > np.abs(audio).max() * 10 ** (floor_db / 20))[0]
+    return int(loud[-1]) + 1
+
+
+def abrupt_end_db(audio, rate, end=None):
+    """Energy of the last 10 ms before ``end`` against the 100 ms before them, in dB.
+
+    Independent of the renderer's fade: a release or fade makes it strongly negative; a
+    sound cut while loud (a click) gives about 0 dB. Returns -inf when the 100 ms before are
+    already quieter than -40 dB re peak (a cut there is inaudible). ``end``: a sample index,
+    by default :func:`end_of_sound`.
+    """
+    end = end_of_sound(audio, rate) if end is None else end
+    n10, n100 = rate // 100, rate // 10
+    last = np.mean(np.square(audio[end - n10:end], dtype=np.float64))
+    before = np.mean(np.square(audio[end - n10 - n100:end - n10], dtype=np.float64))
+    if before < (np.abs(audio).max() * 10 ** (-40 / 20)) ** 2:
+        return float("-inf")
+    return float(10 * np.log10(last / before))
+
+
+def test_every_clip_ends_with_a_release_not_a_click(tiny_data):
+    """Notes released within milliseconds by their preset (Clavinet) or still sounding at
+    the clip end (pads) once ended in a click; every sound now fades out, measured on the
+    files at the end of the sound and at the clip end."""
+    for task in TASKS:
+        table = manifest(tiny_data, task)
+        for rel in table["path"]:
+            audio, rate = read(tiny_data, task, rel)
+            assert abrupt_end_db(audio, rate) < -10, rel
+            assert abrupt_end_db(audio, rate, end=len(audio)) < -10, rel  # still sounding
+
+
+def test_short_preset_releases_get_a_fade_and_long_ones_are_kept():
+    rate = 22050
+    renderer = render.Renderer(render.load_soundfont(), rate)
+    stop = 3 * rate
+    clavinet = [render.Track(7, np.array([[0.0, 3.0, 38, 100]]))]  # preset release ~4 ms
+    raw = renderer.render(clavinet, 4 * rate)
+    assert abrupt_end_db(raw, rate) > -3  # the measure sees the click it is meant to catch
+    faded = renderer.render(clavinet, 4 * rate, min_release_s=render.MIN_RELEASE_SECONDS)
+    assert np.array_equal(faded[:stop], raw[:stop])  # the note itself is untouched
+    assert abrupt_end_db(faded, rate) < -10
+    assert (end_of_sound(faded, rate) - stop) / rate >= 0.05  # a release of >= 50 ms
+    pad = [render.Track(89, np.array([[0.0, 3.0, 60, 100]]))]  # releases over > 1 s
+    raw, faded = renderer.render(pad, 4 * rate), renderer.render(pad, 4 * rate,
+                                                                 min_release_s=0.1)
+    after = slice(stop + rate // 10, 4 * rate)  # the preset's own release is kept
+    assert np.array_equal(faded[after], raw[after]) and np.abs(raw[after]).max() > 0.01
+    with pytest.raises(ValueError, match="exactly one note"):
+        renderer.render([render.Track(0, np.array([[0, 1, 60, 90], [1, 2, 62, 90]]))], rate,
+                        min_release_s=0.1)
+
+
 def test_renderer_is_stateless_between_clips():
     renderer = render.Renderer(render.load_soundfont(), 22050)
     long = [render.Track(0, np.array([[0.0, 3.0, 60, 100], [0.0, 5.0, 64, 100]])),

@@ -52,7 +52,7 @@ from semisup.progress import progress_bar
 
 __all__ = ["build", "main", "BUILD_VERSION", "is_complete"]
 
-BUILD_VERSION = 1  # bump when the output changes for the same settings
+BUILD_VERSION = 2  # bump when the output changes for the same settings
 DEFAULT_SAMPLE_RATE = 22050
 DEFAULT_SEED = 0
 
@@ -82,7 +82,9 @@ def _render_job(job: tuple[str, ClipSpec]) -> tuple[str, str | None]:
     """Render, normalise, check and (if fine) write one clip; returns (clip_id, reason)."""
     folder, spec = job
     renderer = _renderer()
-    audio = renderer.render(list(spec.tracks), spec.n_samples)
+    # single notes get a release however short the preset's (their note-off is inside the clip)
+    release_s = render.MIN_RELEASE_SECONDS if spec.pitch is not None else 0.0
+    audio = renderer.render(list(spec.tracks), spec.n_samples, min_release_s=release_s)
     if float(np.max(np.abs(audio))) < render.SILENCE_PEAK:
         return spec.clip_id, "silent"
     audio = render.normalise_peak(audio)
@@ -272,6 +274,8 @@ def build(size: str = "small", out: str | os.PathLike = "data/small", seed: int 
             "versions": _versions(),
             "normalisation": {"method": "peak", "peak_dbfs": render.PEAK_DBFS,
                               "format": "WAV, mono, 16-bit PCM"},
+            "note_ends": {"min_release_seconds_single_notes": render.MIN_RELEASE_SECONDS,
+                          "end_fade_seconds": render.END_FADE_SECONDS},
             "clip_seconds": {t: tasks.NOTE_SECONDS if t == "notes" else tasks.CLIP_SECONDS
                              for t in TASKS},
             "notes_programs": {s: [gm.program_name(p) for p in progs]

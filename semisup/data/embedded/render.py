@@ -11,6 +11,13 @@ Conventions
   seconds from the clip start, velocity 1-127 (MIDI). Events are rendered at the exact
   sample ``round(t * sample_rate)``; at equal times note-offs come before note-ons, so a
   repeated note re-strikes.
+- Note ends: many GM presets release a note within a few milliseconds (TimGM6mb's
+  Clavinet and Lead 8 stop 4 ms after the note-off), and sustained pads still sound at the
+  clip end; both would end in a click, which real instruments do not make and which an
+  encoder could learn in place of pitch. So a single-note clip gets a release of at least
+  ``MIN_RELEASE_SECONDS`` (a raised-cosine fade from the held note into the preset's own
+  release, which it leaves unchanged where the preset's is longer), and every clip fades
+  out over its last ``END_FADE_SECONDS``.
 - Normalisation (all tasks): **peak** normalisation to ``PEAK_DBFS`` = -1 dBFS (peak
   amplitude 0.891). Peak rather than RMS because a decaying single note (NSynth-like) and
   a dense mixture then both use the full 16-bit range without clipping.
@@ -45,6 +52,8 @@ __all__ = [
     "estimate_f0",
     "check_audio",
     "PEAK_DBFS",
+    "MIN_RELEASE_SECONDS",
+    "END_FADE_SECONDS",
 ]
 
 PEAK_DBFS = -1.0
@@ -52,6 +61,8 @@ SILENCE_PEAK = 1e-4  # -80 dBFS: TinySoundFont renders exact zeros when nothing 
 MIN_RMS_DBFS = -45.0  # after peak normalisation; a 4 s kalimba note sits near -30 dBFS
 MIN_WINDOW_RMS_DBFS = -50.0  # mixtures: quietest 1 s window after normalisation
 PITCH_TOLERANCE_CENTS = 50.0
+MIN_RELEASE_SECONDS = 0.1  # shortest release of a single note; real releases last 50 ms or more
+END_FADE_SECONDS = 0.1  # fade-out over the end of every clip (notes still sounding there)
 DRUM_CHANNEL = 9  # GM channel 10
 _MELODIC_CHANNELS = tuple(c for c in range(16) if c != DRUM_CHANNEL)
 
@@ -191,14 +202,50 @@ class Renderer:
         self._font.set_max_voices(256)
         self._flush = np.zeros(8192, dtype=np.float32)
 
-    def render(self, tracks: list[Track], n_samples: int) -> np.ndarray:
+    def render(self, tracks: list[Track], n_samples: int,
+               min_release_s: float = 0.0) -> np.ndarray:
         """Render ``tracks`` into ``[n_samples]`` float32 mono audio (not normalised).
 
-        Notes still sounding at the end are cut there; a note-off past the end is ignored.
+        Notes still sounding at the end fade out over the last ``END_FADE_SECONDS``; a
+        note-off past the end is ignored.
+
+        Parameters
+        ----------
+        tracks : list of Track
+            The clip's instruments and their notes.
+        n_samples : int
+            Clip length in samples.
+        min_release_s : float
+            Shortest release of the note, in seconds (0: the preset's own release). Only for
+            a clip of one note: the clip is also rendered with the note held, and from the
+            note-off on a raised-cosine weight fades from that held note into the released
+            one, so the note's envelope is ``w + (1 - w) * preset_release >= w``.
         """
         if len([t for t in tracks if not t.is_drum]) > len(_MELODIC_CHANNELS):
             raise ValueError(f"at most {len(_MELODIC_CHANNELS)} melodic tracks per clip, got "
                              f"{len(tracks)}")
+        audio = self._render_events(tracks, n_samples, note_offs=True)
+        if min_release_s > 0:
+            if len(tracks) != 1 or len(tracks[0].notes) != 1:
+                raise ValueError(f"min_release_s={min_release_s} needs a clip of exactly one "
+                                 f"note, got {sum(len(t.notes) for t in tracks)} notes in "
+                                 f"{len(tracks)} tracks")
+            stop = round(float(tracks[0].notes[0][1]) * self.sample_rate)
+            if stop < n_samples:
+                held = self._render_events(tracks, n_samples, note_offs=False)
+                # same events up to the note-off, and the synthesiser is deterministic
+                assert np.array_equal(held[:stop], audio[:stop])
+                n_fade = min(round(min_release_s * self.sample_rate), n_samples - stop)
+                weight = _fade_out(round(min_release_s * self.sample_rate))[:n_fade]
+                span = slice(stop, stop + n_fade)
+                audio[span] += weight * (held[span] - audio[span])
+        n_end = min(round(END_FADE_SECONDS * self.sample_rate), n_samples)
+        audio[n_samples - n_end:] *= _fade_out(n_end)
+        return audio
+
+    def _render_events(self, tracks: list[Track], n_samples: int,
+                       note_offs: bool) -> np.ndarray:
+        """TinySoundFont's raw ``[n_samples]`` render; ``note_offs=False`` holds every note."""
         font = self._font
         font.reset()
         # reset() ends the previous clip's voices with a quick fade that still sounds for
@@ -216,7 +263,7 @@ class Renderer:
                 if start >= n_samples or stop <= start:
                     continue
                 events.append((start, 1, channel, int(pitch), float(velocity) / 127.0))
-                if stop < n_samples:
+                if stop < n_samples and note_offs:
                     events.append((stop, 0, channel, int(pitch), 0.0))
         events.sort()
         audio = np.zeros(n_samples, dtype=np.float32)
@@ -233,6 +280,12 @@ class Renderer:
         if position < n_samples:
             font.render(view[4 * position:], False)
         return audio
+
+
+def _fade_out(n_samples: int) -> np.ndarray:
+    """Raised-cosine gain ``[n_samples]`` from 1 down to 0 (0 at the last sample), float32."""
+    steps = np.arange(1, n_samples + 1) / max(n_samples, 1)
+    return (0.5 * (1.0 + np.cos(np.pi * steps))).astype(np.float32)
 
 
 def rms_dbfs(audio: np.ndarray) -> float:
