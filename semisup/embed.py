@@ -7,7 +7,7 @@
         [--workers N|auto] [--max-crops 64] [--seed S] [--device auto|cpu|cuda] [--no-progress]
 
 Each file is cut into up to 64 non-overlapping crops from its start and the crops'
-embeddings are averaged, exactly as the probes see a track
+embeddings are averaged, exactly as the probes embed a test track
 (:func:`semisup.extract.extract_embeddings`). Similarity search, clustering or a classifier
 of your own then work on the ``[N, 512]`` array; the 5 nearest neighbours of the first
 track by cosine similarity::
