@@ -107,6 +107,7 @@ class ProbeConfig:
 
 
 def _row(hidden: tuple[int, ...], dropout: float, max_epochs: int, patience: int, lr: float = 3e-4) -> ProbeConfig:
+    """One row of :data:`PROBE_CONFIGS` (the other fields are the same for every task)."""
     return ProbeConfig(hidden=hidden, dropout=dropout, max_epochs=max_epochs, patience=patience, lr=lr)
 
 
