@@ -10,11 +10,12 @@ crops protocol's time is the extra cost of its crop pools (test means come from 
 
     python benchmarks/bench_probe_protocol.py [--data data/small] [--steps 1000] [--seeds 0 1 2]
         [--probe-seeds S ...] [--runs-root papermill_runs/results/runs] [--out protocols.csv]
-        [--jobs 1] [--device auto]
+        [--jobs 1] [--device auto] [--probe-only]
 
 ``--seeds`` are the pretraining seeds (each run probed with its own seed, as ``07`` does);
 ``--probe-seeds`` instead probes every run with each of these probe seeds (embeddings are
-extracted once per run, so extra probe seeds cost only probe training).
+extracted once per run, so extra probe seeds cost only probe training). ``--probe-only``
+probes the runs as they stand (their last checkpoint; the step is printed) without training.
 
 Writes the tidy rows (with ``model``, ``probe_seconds``) to ``--out`` and prints per-seed
 scores, mean ± sd per protocol and the crops − averaged difference.
@@ -62,14 +63,20 @@ def main() -> None:
     parser.add_argument("--probe-seeds", type=int, nargs="+", help="probe seeds (default: each run's own)")
     parser.add_argument("--jobs", type=int, default=1, help="pretraining runs at once (a GPU has room for several)")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--probe-only", action="store_true", help="probe the runs' last checkpoints, no training")
     args = parser.parse_args()
     configs = e1_configs(args.data, args.steps, args.seeds, args.runs_root)
     for config in configs.values():
         config.device = args.device
     start = time.perf_counter()
-    with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        runs = dict(zip(configs, pool.map(train, configs.values()), strict=True))
-    print(f"pretraining: {len(runs)} runs in {time.perf_counter() - start:.0f} s ({args.jobs} at once)")
+    if args.probe_only:
+        runs = {key: Path(config.run_dir) for key, config in configs.items()}
+        for key, run in runs.items():
+            print(f"{key}: {run.name} at step {pd.read_csv(run / 'metrics.csv')['step'].max() + 1} of {args.steps}")
+    else:
+        with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            runs = dict(zip(configs, pool.map(train, configs.values()), strict=True))
+        print(f"pretraining: {len(runs)} runs in {time.perf_counter() - start:.0f} s ({args.jobs} at once)")
     tasks = [f"embedded:{args.data}?task=notes&label=pitch", f"embedded:{args.data}?task=tags"]
     device = str(resolve_device(args.device))
     tables = []
