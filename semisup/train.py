@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -46,6 +47,7 @@ import torch.distributed as dist
 from torch import nn
 
 from semisup.augment import AugmentationChain
+from semisup.data.datasets import AudioDataset
 from semisup.data.sampler import SemiSupervisedSampler
 from semisup.data.spec import DatasetSpec
 from semisup.encoders import ENCODER_CONFIGS, ContrastiveModel, build_encoder
@@ -67,6 +69,9 @@ __all__ = [
     "input_format",
     "learning_settings",
     "trains_without_pitch_shift",
+    "labels_are_pitch_or_key",
+    "resolve_pitch_shift",
+    "uses_labels",
     "main",
 ]
 
@@ -79,15 +84,19 @@ _RUNTIME_FIELDS = {"run_dir", "device", "num_workers", "progress", "checkpoint_e
 DEFAULT_LABELED = "embedded:data/small?task=tags"
 DEFAULT_UNLABELED = "embedded:data/small?task=unlabeled"
 
+# Training precisions: the authors pretrain in fp32 (Lightning precision: null); bf16 autocast
+# on CUDA is an opt-in for speed (benchmarks/gpu_check.py measures both).
+PRECISIONS = ("fp32", "bf16")
 # Named sets of fields; explicit values override them (TrainConfig.from_preset, --preset).
 PRESETS: dict[str, dict] = {
     # Sec. 4.3 / REFERENCE "Batches": SampleCNN on 2.7 s crops of 22 050 Hz audio, 2 views,
-    # batch 96, Adam 1e-4 without schedule, tau 0.1, 200k steps, seed 123.
+    # batch 96, Adam 1e-4 without schedule, tau 0.1, 200k steps, seed 123, fp32 (the authors'
+    # precision: null; --amp bf16 is the opt-in).
     "paper": dict(encoder="samplecnn", sample_rate=22050, crop_samples=59535, n_views=2,
-                  batch_size=96, lr=1e-4, temperature=0.1, steps=200_000, seed=123),
+                  batch_size=96, lr=1e-4, temperature=0.1, steps=200_000, seed=123, amp="fp32"),
     # The ablations of Sec. 5.4 / Appendix 9.3: the same for 50k steps.
     "ablation": dict(encoder="samplecnn", sample_rate=22050, crop_samples=59535, n_views=2,
-                     batch_size=96, lr=1e-4, temperature=0.1, steps=50_000, seed=123),
+                     batch_size=96, lr=1e-4, temperature=0.1, steps=50_000, seed=123, amp="fp32"),
 }
 
 
@@ -110,12 +119,12 @@ class TrainConfig:
     temperature: float = 0.1  # tau, Sec. 4.3
     severity: int = 2  # augmentation chain severity (Sec. 5.3); 2 = Table 1
     augment_p: float = 0.8  # probability of applying the whole chain (authors' code)
-    pitch_shift: bool = True  # False: no pitch shifting (the paper's pitch/key models, Table 3)
+    pitch_shift: bool | str = "auto"  # "auto": off when the labels the run uses are pitches or keys (Table 3 †), else on
     steps: int = 300  # optimiser steps (paper: 200k; 50k for ablations)
     lr: float = 1e-3  # Adam, no schedule; the paper uses 1e-4 over 200k steps, 1e-3 lets CPU-sized runs learn
     seed: int = 123  # REFERENCE.md
     device: str = "auto"  # "auto" = cuda when available, else cpu
-    amp: bool = True  # bf16 autocast on CUDA (ignored on CPU)
+    amp: str = "fp32"  # "fp32" (the authors' precision: null) or "bf16" autocast on CUDA, a speed option (ignored on CPU)
     num_workers: int | str = "auto"  # DataLoader workers; "auto": cores - 1 per GPU on CUDA, 1 on CPU
     checkpoint_every: int = 50  # steps between checkpoints (and at the last step)
     objective: str = "contrastive"  # or "supervised": end-to-end BCE/CE baseline
@@ -145,6 +154,10 @@ class TrainConfig:
             fail("severity", "must be one of 0, 1, 2, 3, 4 (Sec. 5.3)")
         if not self.lr > 0 or not self.temperature > 0:
             fail("lr" if not self.lr > 0 else "temperature", "must be > 0")
+        if self.pitch_shift not in (True, False, "auto"):
+            fail("pitch_shift", "must be true, false or 'auto' (decided from the labeled dataset, Table 3 †)")
+        if self.amp not in PRECISIONS:
+            fail("amp", f"choose one of {PRECISIONS} (fp32 is the paper's; bf16 autocast is faster on CUDA)")
         if self.objective not in ("contrastive", "supervised"):
             fail("objective", "must be 'contrastive' or 'supervised'")
         if self.device not in ("auto", "cpu") and not self.device.startswith("cuda"):
@@ -184,29 +197,57 @@ def load_config(run_dir: str | os.PathLike) -> TrainConfig:
     return config_from_dict(json.loads(path.read_text()))
 
 
-def trains_without_pitch_shift(labeled: str) -> bool:
-    """Say whether a labeled spec's labels are pitches or keys (Table 3, †).
+def labels_are_pitch_or_key(dataset: AudioDataset) -> bool:
+    """Say whether a loaded dataset's labels are pitches or keys (Table 3, †).
+
+    NSynth pitch, GiantSteps key, the embedded benchmark's ``notes`` pitch and ``key``
+    labels, and prepared copies of those (judged by their source's kind and label).
+    """
+    info = dataset.info
+    kind = info.get("source_kind") if info.get("kind") == "prepared" else info.get("kind")
+    return kind == "giantsteps" or (kind in ("nsynth", "embedded") and info.get("label") in ("pitch", "key"))
+
+
+@functools.lru_cache(maxsize=64)
+def _spec_labels_are_pitch_or_key(labeled: str) -> bool:
+    return labels_are_pitch_or_key(DatasetSpec.parse(labeled).load())
+
+
+def trains_without_pitch_shift(labeled: str | AudioDataset) -> bool:
+    """Say whether a model trained on these labels skips pitch shifting (Table 3, †).
 
     The paper trains its pitch (NSynth) and key (GiantSteps) models without pitch shifting:
-    shifting a labeled clip would contradict its label. A ``prepared:`` spec is judged by the
-    spec it was prepared from.
+    shifting a labeled clip would contradict its label. ``labeled`` is a dataset spec (loaded
+    once per process, so ``nsynth:/data/nsynth`` counts with its default label, pitch) or a
+    loaded dataset; ``""`` (no labels) is False.
     """
-    if not labeled:
-        return False
-    spec = DatasetSpec.parse(labeled)
-    if spec.kind == "prepared":
-        from semisup.data.datasets.prepared import read_manifest
+    if isinstance(labeled, AudioDataset):
+        return labels_are_pitch_or_key(labeled)
+    return bool(labeled) and _spec_labels_are_pitch_or_key(labeled)
 
-        return trains_without_pitch_shift(read_manifest(spec.path).get("source", ""))
-    options = spec.kwargs()
-    return (spec.kind == "giantsteps" or options.get("label") in ("pitch", "key")
-            or (spec.kind == "embedded" and options.get("task") == "key"))
+
+def uses_labels(config: TrainConfig) -> bool:
+    """Say whether a run draws labeled clips (supervised, or contrastive with p_s, b_s > 0)."""
+    return config.objective == "supervised" or (config.ps > 0 and config.bs > 0)
+
+
+def resolve_pitch_shift(config: TrainConfig) -> TrainConfig:
+    """Return ``config`` with ``pitch_shift="auto"`` decided from the loaded labeled dataset.
+
+    Off when the run uses labels that are pitches or keys (:func:`trains_without_pitch_shift`),
+    on otherwise (the self-supervised model keeps the whole chain of Table 1). Runs write the
+    decided value to ``config.json``.
+    """
+    if config.pitch_shift != "auto":
+        return config
+    without = uses_labels(config) and trains_without_pitch_shift(config.labeled)
+    return dataclasses.replace(config, pitch_shift=not without)
 
 
 def _datasets(config: TrainConfig):
     """Labeled and unlabeled training sources for the sampler (only those the run uses)."""
     labeled = unlabeled = None
-    if config.objective == "supervised" or (config.ps > 0 and config.bs > 0):
+    if uses_labels(config):
         if not config.labeled:
             raise ValueError(f"ps={config.ps}, bs={config.bs} (objective {config.objective!r}) need "
                              f"labeled data: pass a dataset spec as labeled (--labeled)")
@@ -286,9 +327,12 @@ def config_from_dict(fields: dict) -> TrainConfig:
 
     Runs saved before dataset specs named their data ``data_dir`` + ``labeled_task``
     (``"task[:label]"``) + ``unlabeled_task`` of the embedded benchmark; they map onto
-    ``embedded:`` specs.
+    ``embedded:`` specs. Runs saved when ``amp`` was a boolean (``true``: bf16 autocast)
+    map onto ``"bf16"`` / ``"fp32"``.
     """
     fields = dict(fields)
+    if isinstance(fields.get("amp"), bool):
+        fields["amp"] = "bf16" if fields["amp"] else "fp32"
     if "data_dir" in fields:
         data_dir = fields.pop("data_dir")
         task, _, label = fields.pop("labeled_task", "").partition(":")
@@ -365,6 +409,7 @@ def describe(config: TrainConfig):
 
     fields = ["encoder", "labeled", "unlabeled", "ps", "bs", "criterion", "n_views", "batch_size", "steps",
               "lr", "temperature", "severity", "pitch_shift", "objective", "seed"]
+    config = resolve_pitch_shift(config)
     sample_rate, crop_samples = input_format(config)
     rows = [(name, getattr(config, name)) for name in fields]
     rows.insert(1, ("input", f"{crop_samples} samples at {sample_rate} Hz ({crop_samples / sample_rate:.2f} s)"))
@@ -376,7 +421,8 @@ def learning_settings(config: TrainConfig) -> dict:
 
     Runtime fields (device, workers, ...) are dropped, and a contrastive run that uses no
     labels (``ps = 0`` or ``bs = 0``) is the same self-supervised run whatever its labeled
-    task or criterion, so those fields are normalised.
+    task or criterion, so those fields are normalised. ``pitch_shift="auto"`` stays as it is
+    (naming a run loads no data); :func:`train` resolves it before comparing with a saved run.
     """
     fields = {k: v for k, v in asdict(config).items() if k not in _RUNTIME_FIELDS}
     if config.objective == "contrastive" and (config.ps == 0 or config.bs == 0):
@@ -425,6 +471,7 @@ def train(config: TrainConfig) -> Path:
     baseline). Logs step, loss, s_sl, s_smsl, labeled fraction, clips/s, the data share of
     the step (time spent waiting for the loader), bad files skipped and lr.
     """
+    config = resolve_pitch_shift(config)  # config.json records the decided value
     rank, world = _distributed()
     is_main = rank == 0
     if config.batch_size % world:
@@ -466,7 +513,7 @@ def train(config: TrainConfig) -> Path:
         sampler, batch_size=None, num_workers=workers,
         pin_memory=device.type == "cuda", persistent_workers=workers > 0,
     )
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.amp and device.type == "cuda")
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.amp == "bf16" and device.type == "cuda")
     rows: list[dict] = []
     first_write = True
     progress = progress_bar(total=config.steps, initial=start, desc="pretraining", disable=not (config.progress and is_main))
@@ -586,6 +633,10 @@ def _parse_bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true/false, got {text!r}")
 
 
+def _parse_pitch_shift(text: str) -> bool | str:
+    return "auto" if text == "auto" else _parse_bool(text)
+
+
 def _parse_workers(text: str) -> int | str:
     return "auto" if text == "auto" else int(text)
 
@@ -593,7 +644,7 @@ def _parse_workers(text: str) -> int | str:
 def build_parser() -> argparse.ArgumentParser:
     """One ``--flag`` per TrainConfig field; flags left out keep the preset's or the default value."""
     parser = argparse.ArgumentParser(prog="python -m semisup.train", description=__doc__.splitlines()[0])
-    special = {"criterion": _parse_criterion, "num_workers": _parse_workers}
+    special = {"criterion": _parse_criterion, "num_workers": _parse_workers, "pitch_shift": _parse_pitch_shift}
     for f in dataclasses.fields(TrainConfig):
         kind = special.get(f.name) or (_parse_bool if f.type in (bool, "bool") else type(f.default))
         help_text = f"default: {f.default!r}"

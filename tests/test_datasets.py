@@ -3,6 +3,7 @@
 import csv
 import json
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -385,35 +386,50 @@ def test_giantsteps_missing_test_folder(tmp_path):
 
 
 # Usable tracks per key in the public giantsteps-mtg-key-dataset annotations.txt (C == 2,
-# single key), native sharp spelling: 1160 in all.
+# single key), native sharp spelling: 1159 in all (checked against the real file below).
 GIANTSTEPS_KEY_COUNTS = {
     "C major": 23, "C# major": 41, "D major": 44, "D# major": 27, "E major": 28, "F major": 29,
     "F# major": 34, "G major": 32, "G# major": 40, "A major": 24, "A# major": 33, "B major": 22,
-    "C minor": 112, "C# minor": 74, "D minor": 72, "D# minor": 43, "E minor": 79, "F minor": 103,
+    "C minor": 112, "C# minor": 73, "D minor": 72, "D# minor": 43, "E minor": 79, "F minor": 103,
     "F# minor": 46, "G minor": 65, "G# minor": 34, "A minor": 57, "A# minor": 41, "B minor": 57,
 }
 
 
 def test_giantsteps_split_counts_on_the_real_key_frequencies(tmp_path):
-    root = tmp_path / "gs"
-    mtg = root / "giantsteps-mtg-key-dataset"
     rows = [(key, "2") for key, n in GIANTSTEPS_KEY_COUNTS.items() for _ in range(n)]
-    rows += [("C minor / F# minor", "2")] * 23 + [("F minor", "1")] * 150 + [("-", "0")] * 153
-    (mtg / "annotations").mkdir(parents=True)
-    (mtg / "annotations" / "annotations.txt").write_text(
-        "ID\tMANUAL KEY\tC\n" + "".join(f"{i}\t{k}\t{c}\n" for i, (k, c) in enumerate(rows)))
-    for i in range(len(rows)):
-        touch(mtg / "audio" / f"{i}.LOFI.mp3")
-    orig = root / "giantsteps-key-dataset"
-    touch(orig / "annotations" / "key" / "1.LOFI.key").write_text("A minor")
-    touch(orig / "audio" / "1.LOFI.mp3")
+    rows += [("C minor / F# minor", "2")] * 23 + [("F minor", "1")] * 150 + [("-", "0")] * 154
+    annotations = "ID\tMANUAL KEY\tC\n" + "".join(f"{i}\t{k}\t{c}\n" for i, (k, c) in enumerate(rows))
+    root = fixtures.write_giantsteps(tmp_path / "gs", annotations, {"1": "A minor"}, audio_seconds=None)
     assert len(rows) == 1486
-    # Default 10 %: 1047 / 113, not Table 5's 961 / 198 (docstring, README).
-    assert load_dataset("giantsteps", root).split_sizes() == {"train": 1047, "valid": 113, "test": 1}
-    # Per-key rounding: 198 / 1159 ~ 0.171 overshoots; 0.17 comes closest to 961 / 198.
-    assert load_dataset("giantsteps", root, valid_fraction=0.171).split_sizes()["valid"] == 201
-    assert load_dataset("giantsteps", root, valid_fraction=0.17).split_sizes() == {
-        "train": 961, "valid": 199, "test": 1}
+    # Default 0.17: Table 5's 961 / 198 (docstring, README); 10 % gives 1046 / 113.
+    assert load_dataset("giantsteps", root).split_sizes() == {"train": 961, "valid": 198, "test": 1}
+    assert load_dataset("giantsteps", root, valid_fraction=0.1).split_sizes() == {
+        "train": 1046, "valid": 113, "test": 1}
+    # Per-key rounding: 198 / 1159 ~ 0.171 overshoots.
+    assert load_dataset("giantsteps", root, valid_fraction=0.171).split_sizes()["valid"] == 200
+
+
+REAL_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+
+
+def real_file(name):
+    path = REAL_DATA / name
+    if not path.is_file():
+        pytest.skip(f"real metadata {path} absent (a user's clone): see shared/data/README.md")
+    return path
+
+
+def test_giantsteps_table5_counts_on_the_real_annotations(tmp_path):
+    annotations = real_file("giantsteps/mtg_key_annotations.txt").read_text()
+    with real_file("giantsteps/test_keys.tsv").open() as f:
+        test_keys = {row["id"]: row["key"] for row in csv.DictReader(f, delimiter="\t")}
+    root = fixtures.write_giantsteps(tmp_path / "gs", annotations, test_keys, audio_seconds=None)
+    ds = load_dataset("giantsteps", root)
+    assert ds.split_sizes() == {"train": 961, "valid": 198, "test": 604}  # Table 5
+    assert ds.info["dropped_low_confidence"] == 1486 - 1182 and ds.info["dropped_ambiguous"] == 23
+    train = ds.subset(["train", "valid"])
+    counts = Counter(train.classes[i] for i in train.labels)
+    assert counts == {normalize_key(k): n for k, n in GIANTSTEPS_KEY_COUNTS.items()}  # C# minor 73
 
 
 # --------------------------------------------------------------------------------------- GTZAN
@@ -579,9 +595,10 @@ def test_vocalset_singer_and_technique(tmp_path):
     root = write_vocalset(tmp_path / "vocalset")
     singer = load_dataset("vocalset", root)
     assert singer.classes == ["f1", "f2", "m1", "m3"] and len(singer) == 4 * 20
-    for c in range(4):  # every singer in every split: 20 files -> 2 valid, 2 test
-        splits = Counter(singer.split[singer.labels == c].tolist())
-        assert splits == {"train": 16, "valid": 2, "test": 2}
+    # Table 5's shares, rounded up: test ceil(80 * 577 / 3610) = 13, valid ceil(80 * 566 / 3610) = 13.
+    assert singer.split_sizes() == {"train": 54, "valid": 13, "test": 13}
+    for c in range(4):  # stratified: every singer in every split
+        assert set(singer.split[singer.labels == c].tolist()) == {"train", "valid", "test"}
     technique = load_dataset("vocalset", root, label="technique")
     assert technique.classes == ["belt", "breathy", "vibrato"]
     is_test = technique.split == "test"
@@ -601,6 +618,26 @@ def test_vocalset_errors(tmp_path):
         load_dataset("vocalset", root, label="vowel")
     with pytest.raises(ValueError, match="valid_fraction"):
         load_dataset("vocalset", root, valid_fraction=1.5)
+
+
+def test_vocalset_default_splits_give_table5_counts(tmp_path):
+    # Table 5's totals: 3610 files (singer task); the technique task's train singers hold
+    # 2685 files and its test singers 894 (a singer in neither list is dropped there).
+    techniques = [f"{c}/{t}" for c in ("arpeggios", "scales", "long_tones")
+                  for t in ("belt", "breathy", "vibrato", "straight", "vocal_fry", "lip_trill")]
+    def files(n):  # n files spread over the 18 context/technique folders
+        return {g: n // 18 + (i < n % 18) for i, g in enumerate(techniques)}
+    train = {f"female{i}": files(2685 // 14 + (i <= 2685 % 14)) for i in range(1, 15)}
+    test = {f"male{i}": files(894 // 5 + (i <= 894 % 5)) for i in range(1, 6)}
+    root = fixtures.write_vocalset(tmp_path / "vocalset", {**train, **test, "male11": files(31)},
+                                   test_singers=list(test), audio_seconds=None)
+    (root / "train_singers_technique.txt").write_text("".join(f"{s}\n" for s in train))
+    singer = load_dataset("vocalset", root)
+    assert len(singer.classes) == 20
+    assert singer.split_sizes() == {"train": 2467, "valid": 566, "test": 577}  # Table 5
+    technique = load_dataset("vocalset", root, label="technique")
+    assert technique.split_sizes() == {"train": 2282, "valid": 403, "test": 894}  # Table 5
+    assert set(technique.classes) == {t.split("/")[1] for t in techniques}
 
 
 # ------------------------------------------------------------------------------------ MedleyDB
@@ -631,13 +668,16 @@ def write_medleydb(root):
 def test_medleydb_instruments(tmp_path):
     root = write_medleydb(tmp_path / "medleydb")
     ds = load_dataset("medleydb", root, valid_fraction=0.0, test_fraction=0.0)
-    assert ds.classes == ["drum set", "electric bass", "flute", "violin"]
+    # The authors' exclusion list spells "fx/processed_sound": "fx/processed sound" is a class.
+    assert ds.classes == ["drum set", "electric bass", "flute", "fx/processed sound", "violin"]
     assert Counter(ds.classes[i] for i in ds.labels) == {"electric bass": 4, "drum set": 4,
-                                                         "violin": 2, "flute": 1}
+                                                         "violin": 2, "flute": 1,
+                                                         "fx/processed sound": 1}
     assert ds.info["dropped_multi_instrument_stems"] == 1
     assert ds.paths[0] == root / "Audio" / "Song_A" / "Song_A_STEMS" / "Song_A_STEM_01.wav"
     top2 = load_dataset("medleydb", root, n_classes=2, valid_fraction=0.25, test_fraction=0.25)
     assert top2.classes == ["drum set", "electric bass"] and len(top2) == 8
+    # test: ceil(0.25 * 8) = 2, then valid: ceil(0.25 * 6) = 2, stratified by instrument.
     split = Counter(zip(top2.labels.tolist(), top2.split.tolist(), strict=True))
     assert split == {(c, s): n for c in range(2) for s, n in [("train", 2), ("valid", 1),
                                                                ("test", 1)]}
@@ -680,15 +720,17 @@ def write_medleydb_public(meta_root, audio_root):
 def test_medleydb_reads_v1_and_v2_and_drops_tracks_without_public_audio(tmp_path):
     root = write_medleydb_public(tmp_path / "medleydb", tmp_path / "medleydb")
     with pytest.warns(UserWarning, match=r"6 of 14 stems have no public audio \(tracks not in "
-                                         r"V1/V2\): 2 of 5 tracks"):
+                                         r"V1/V2\): 2 of 5 tracks.*after choosing the classes"):
         ds = load_dataset("medleydb", root, valid_fraction=0.0, test_fraction=0.0)
-    assert ds.classes == ["drum set", "electric bass", "flute", "violin"]  # no piano, no bassoon
+    assert ds.classes == ["drum set", "electric bass", "flute", "violin"]  # piano, bassoon: no audio
     assert {p.relative_to(root).parts[0] for p in ds.paths} == {"MedleyDB_V1", "MedleyDB_V2"}
     assert len(ds) == 8 and all(p.is_file() for p in ds.paths)
     assert (ds.info["stems_listed"], ds.info["stems_without_audio"], ds.info["tracks_without_audio"]) == (14, 6, 2)
     with pytest.warns(UserWarning, match="no public audio"):
         top2 = load_dataset("medleydb", root, n_classes=2, valid_fraction=0.0, test_fraction=0.0)
-    assert top2.classes == ["drum set", "electric bass"]  # piano (5 stems, no audio) is not a top class
+    # The authors choose the classes over every metadata file: piano (5 stems, none with
+    # audio) and electric bass (3) are the top 2, so only electric bass stems remain.
+    assert top2.classes == ["electric bass"] and len(top2) == 3
     # A stem missing from a track that is present is a broken download.
     (root / "MedleyDB_V2" / "V2" / "Song_C" / "Song_C_STEMS" / "Song_C_STEM_02.wav").unlink()
     with pytest.warns(UserWarning, match="no public audio"), pytest.raises(
@@ -720,6 +762,50 @@ def test_medleydb_audio_dir_lists_folders_in_a_spec_or_in_python(tmp_path):
         load_dataset("medleydb", root, audio_dir=tmp_path / "zenodo")
     with pytest.raises(FileNotFoundError, match="is not a folder"):
         load_dataset("medleydb", root, audio_dir=f"{v1},{tmp_path / 'V3'}")
+
+
+def medleydb_stem(track, release, stem, instrument):
+    return {"track": track, "release": release, "stem_dir": f"{track}_STEMS", "stem": stem,
+            "filename": f"{track}_STEM_{stem[1:]}.wav", "instrument": instrument}
+
+
+def test_medleydb_two_stage_split_rounds_up_as_sklearn(tmp_path):
+    # 40 V1/V2 stems in 2 classes of 20; an "extra" track (no audio) with a multi-instrument
+    # stem and the authors' excluded labels.
+    stems = [medleydb_stem(f"Song_{i // 4}", "V1" if i < 24 else "V2", f"S{i % 4 + 1:02d}",
+                           "piano" if i % 2 else "drum set") for i in range(40)]
+    stems += [medleydb_stem("Extra_X", "extra", "S01", "Unlabeled"),
+              medleydb_stem("Extra_X", "extra", "S02", "fx/processed_sound"),
+              medleydb_stem("Extra_X", "extra", "S03", "piano|drum set")]
+    root = fixtures.write_medleydb(tmp_path / "medleydb", stems)
+    assert (root / "MedleyDB_V2" / "V2" / "Song_9" / "Song_9_STEMS" / "Song_9_STEM_04.wav").is_file()
+    assert not (root / "MedleyDB_V1" / "V1" / "Extra_X").exists()  # no public audio
+    with pytest.warns(UserWarning, match="3 of 43 stems have no public audio"):
+        ds = load_dataset("medleydb", root)
+    assert ds.classes == ["drum set", "piano"] and len(ds) == 40
+    # test: ceil(0.15 * 40) = 6 (3 per class), then valid: ceil(0.15 * 34) = 6.
+    assert ds.split_sizes() == {"train": 28, "valid": 6, "test": 6}
+    assert Counter(ds.labels[ds.split == "test"].tolist()) == {0: 3, 1: 3}
+    with pytest.warns(UserWarning, match="no public audio"):
+        assert np.array_equal(load_dataset("medleydb", root).split, ds.split)  # seeded
+    with pytest.warns(UserWarning, match="no public audio"):
+        assert not np.array_equal(load_dataset("medleydb", root, seed=1).split, ds.split)
+    with pytest.warns(UserWarning, match="no public audio"), pytest.raises(ValueError, match="test_fraction"):
+        load_dataset("medleydb", root, test_fraction=1.0)
+
+
+def test_medleydb_table5_counts_and_classes_on_the_real_metadata(tmp_path):
+    with real_file("medleydb_stems.csv").open() as f:
+        stems = list(csv.DictReader(f))
+    assert len(stems) == 2014 and sum(s["release"] in ("V1", "V2") for s in stems) == 1284
+    root = fixtures.write_medleydb(tmp_path / "medleydb", stems, audio_seconds=None)
+    with pytest.warns(UserWarning, match="730 of 2014 stems have no public audio"):
+        ds = load_dataset("medleydb", root)
+    assert len(ds) == 913 and ds.split_sizes() == {"train": 659, "valid": 117, "test": 137}  # Table 5
+    assert len(ds.classes) == 20 and {"bassoon", "fx/processed sound"} <= set(ds.classes)
+    assert not {"tabla", "viola"} & set(ds.classes)  # top 20 of the V1/V2 stems alone would pick these
+    # Every class in every split (stratified).
+    assert all(set(ds.labels[ds.split == s].tolist()) == set(range(20)) for s in ("train", "valid", "test"))
 
 
 # ------------------------------------------------------------------------------------ EmoMusic

@@ -54,6 +54,14 @@ def test_grid_trains_table_3_pair_per_seed():
         demo_grid(10, "data/small", [123], tasks=["chords"])
 
 
+def test_grid_pitch_shift_is_what_the_loaded_pitch_labels_decide(tiny_data):
+    from semisup.train import TrainConfig, resolve_pitch_shift
+
+    for ps, bs, shift in MODELS.values():  # the grid spells the value that names its run folders
+        auto = TrainConfig(labeled=pitch_spec(str(tiny_data)), ps=ps, bs=bs, encoder="small")
+        assert resolve_pitch_shift(auto).pitch_shift is shift
+
+
 def test_knn_rows_sit_beside_their_probe_rows_and_replace_old_ones():
     runs = {model: _run(model, 123) for model in MODELS}
     table = add_knn_rows(_results(), _knn(0.2, 0.5), runs, TASK)

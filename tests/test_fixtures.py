@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
+import yaml
 
 from semisup.data.fixtures import (
     FMA_NO_AUDIO,
@@ -12,10 +13,13 @@ from semisup.data.fixtures import (
     id3_only_bytes,
     music,
     write_fma,
+    write_giantsteps,
     write_jamendo,
+    write_medleydb,
     write_mp3,
     write_mtat,
     write_nsynth,
+    write_vocalset,
 )
 
 
@@ -102,3 +106,39 @@ def test_same_seed_same_bytes(tmp_path):
     assert not np.allclose(x[:, 0], x[:, 1])
     with pytest.raises(ValueError, match=r"kbps must be in \[8, 160\] at 16000 Hz"):
         write_mp3(tmp_path / "x.mp3", x[:, 0], 16000, kbps=256)
+
+
+def test_medleydb_metadata_for_every_track_audio_for_v1_and_v2_only(tmp_path):
+    stems = [{"track": t, "release": r, "stem_dir": f"{t}_STEMS", "stem": "S01", "filename": f"{t}_STEM_01.wav",
+              "instrument": i} for t, r, i in (("A_Song", "V1", "piano"), ("B_Song", "V2", "violin"),
+                                              ("C_Song", "extra", "male singer|vocalists"))]
+    root = write_medleydb(tmp_path / "medleydb", stems, audio_seconds=0.2)
+    meta = root / "medleydb" / "data" / "Metadata"
+    assert sorted(p.name for p in meta.iterdir()) == [f"{t}_METADATA.yaml" for t in ("A_Song", "B_Song", "C_Song")]
+    extra = yaml.safe_load((meta / "C_Song_METADATA.yaml").read_text())
+    assert extra["stem_dir"] == "C_Song_STEMS" and extra["stems"]["S01"]["instrument"] == ["male singer", "vocalists"]
+    info = sf.info(root / "MedleyDB_V2" / "V2" / "B_Song" / "B_Song_STEMS" / "B_Song_STEM_01.wav")
+    assert (info.samplerate, round(info.duration, 2)) == (44100, 0.2)
+    assert not any((root / d).exists() for d in ("MedleyDB_V1/V1/C_Song", "MedleyDB_V2/V2/C_Song"))
+
+
+def test_giantsteps_annotations_unchanged_keys_without_newline_stereo_mp3(tmp_path):
+    annotations = "ID\tMANUAL KEY\tC\n5061\tD# minor\t2\n16484\tA minor\t1\n"
+    root = write_giantsteps(tmp_path / "gs", annotations, {"10089": "Ab major"}, audio_seconds=0.5)
+    mtg, orig = root / "giantsteps-mtg-key-dataset", root / "giantsteps-key-dataset"
+    assert (mtg / "annotations" / "annotations.txt").read_text() == annotations
+    assert (orig / "annotations" / "key" / "10089.LOFI.key").read_bytes() == b"Ab major"
+    info = sf.info(mtg / "audio" / "16484.LOFI.mp3")
+    assert (info.samplerate, info.channels, info.format) == (44100, 2, "MP3")
+    assert (orig / "audio" / "10089.LOFI.mp3").stat().st_size > 0
+
+
+def test_vocalset_tree_names_lists_and_the_macos_file(tmp_path):
+    files = {"female1": {"arpeggios/belt": 2}, "male3": {"long_tones/vibrato": 6}}
+    root = write_vocalset(tmp_path / "vocalset", files, test_singers=["male3"], audio_seconds=None)
+    tree = root / "data_by_singer"
+    assert sorted(p.name for p in (tree / "male3" / "long_tones" / "vibrato").iterdir()) == [
+        f"m3_long_tones_vibrato_{t}.wav" for t in ("5", "a", "e", "i", "o", "u")]
+    assert (tree / "female1" / "._junk.wav").is_file()
+    assert (root / "train_singers_technique.txt").read_text() == "female1\n"
+    assert (root / "test_singers_technique.txt").read_text() == "male3\n"

@@ -10,8 +10,15 @@ import pytest
 import soundfile as sf
 from scipy.signal import resample_poly
 
-from semisup.data.datasets import load_dataset
-from semisup.data.fixtures import FMA_NO_AUDIO, MTAT_ZERO_BYTE, write_fma, write_mtat, write_nsynth
+from semisup.data.datasets import DatasetError, load_dataset
+from semisup.data.fixtures import (
+    FMA_NO_AUDIO,
+    MTAT_ZERO_BYTE,
+    write_fma,
+    write_giantsteps,
+    write_mtat,
+    write_nsynth,
+)
 from semisup.data.prepare import main, parse_shard, prepare
 from semisup.data.spec import DatasetSpec
 
@@ -225,3 +232,21 @@ def test_refusals_name_what_is_wrong(sources, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([f"nsynth:{sources['nsynth']}", "--out", str(out), "--shard", "3/2"])
     assert exit_info.value.code == 2 and "shard must be K/N" in capsys.readouterr().err
+
+
+def test_a_copy_prepared_under_an_older_split_rule_is_refused_then_rewritten(tmp_path):
+    # GiantSteps' default valid share became Table 5's 0.17: a copy prepared before holds 10 %.
+    rows = "".join(f"{i}\t{key} minor\t2\n" for i, key in enumerate(["A", "C", "E", "D"] * 3))
+    root = write_giantsteps(tmp_path / "gs", "ID\tMANUAL KEY\tC\n" + rows, {"900": "A minor"}, audio_seconds=1.0)
+    source, out = f"giantsteps:{root}", tmp_path / "gs_16k"
+    prepare(source, out, sample_rate=16000, workers=1, progress=False)
+    assert load_dataset("prepared", out).info["split_rule"] == "table5"
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["info"]["split_rule"]  # as written before the rule existed
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(DatasetError, match=r"older giantsteps split rule.*semisup.data.prepare .*--out"):
+        load_dataset("prepared", out)
+    summary = prepare(source, out, sample_rate=16000, workers=1, progress=False)
+    assert (summary.n_prepared, summary.n_unchanged) == (0, 13)  # the audio is reused
+    again = load_dataset("prepared", out)
+    assert again.split_sizes() == load_dataset("giantsteps", root).split_sizes()

@@ -29,6 +29,8 @@ def test_options_are_typed_by_the_loader_signature():
     assert parse_spec("giantsteps:/d?valid_fraction=1").kwargs() == {"valid_fraction": 1.0}
     assert parse_spec("mtat:/d?audio_ext=wav").get("audio_ext") == "wav"
     assert parse_spec("mtat:/d").get("subset", "top50") == "top50"
+    # An optional number (vocalset's valid_fraction: float | None, default per label) is a number.
+    assert parse_spec("vocalset:/d?valid_fraction=0.2").kwargs() == {"valid_fraction": 0.2}
 
 
 @pytest.mark.parametrize("text, message", [
@@ -36,6 +38,7 @@ def test_options_are_typed_by_the_loader_signature():
     ("mtat:/d?subsett=top50", r"mtat has no option 'subsett'; its options are \[.*'subset'"),
     ("giantsteps:/d?seed=abc", r"seed='abc' must be a int"),
     ("emomusic:/d?standardize=1", r"standardize='1' must be a bool"),
+    ("vocalset:/d?valid_fraction=abc", r"valid_fraction='abc' must be a float \(default None\)"),
     ("mtat:/d?subset", r"option 'subset' must be KEY=VALUE"),
     ("mtat:/d?subset=top50&subset=all", r"given twice"),
     ("mtat:", r"no ROOT"),

@@ -76,9 +76,9 @@ def test_bad_config_names_the_field(tiny_data, tmp_path):
 
 
 def test_cli_parses_every_field():
-    cfg = config_from_args(["--ps", "0.1", "--criterion", "weighted", "--amp", "false", "--steps", "7",
+    cfg = config_from_args(["--ps", "0.1", "--criterion", "weighted", "--amp", "bf16", "--steps", "7",
                             "--num-workers", "3", "--labeled", "mtat:/data/MTAT?subset=top50", "--unlabeled", ""])
-    assert (cfg.ps, cfg.criterion, cfg.amp, cfg.steps, cfg.num_workers) == (0.1, "weighted", False, 7, 3)
+    assert (cfg.ps, cfg.criterion, cfg.amp, cfg.steps, cfg.num_workers) == (0.1, "weighted", "bf16", 7, 3)
     assert (cfg.labeled, cfg.unlabeled) == ("mtat:/data/MTAT?subset=top50", "")
     assert config_from_args(["--criterion", "2"]).criterion == 2
     assert config_from_args([]) == TrainConfig()
@@ -90,6 +90,11 @@ def test_presets_are_the_paper_settings_and_explicit_flags_win():
     assert (paper.encoder, paper.sample_rate, paper.crop_samples, paper.n_views, paper.batch_size) == (
         "samplecnn", 22050, 59535, 2, 96)
     assert (paper.lr, paper.temperature, paper.steps, paper.seed, paper.preset) == (1e-4, 0.1, 200_000, 123, "paper")
+    # fp32 as the authors (precision: null); bf16 autocast only when asked for.
+    assert paper.amp == "fp32" and config_from_args(["--preset", "ablation"]).amp == "fp32"
+    assert config_from_args(["--preset", "paper", "--amp", "bf16"]).amp == "bf16"
+    with pytest.raises(ValueError, match="amp='true'.*fp32.*bf16"):
+        config_from_args(["--amp", "true"])
     ablation = config_from_args(["--preset", "ablation", "--lr", "3e-4", "--batch-size", "48"])
     assert (ablation.steps, ablation.lr, ablation.batch_size, ablation.encoder) == (50_000, 3e-4, 48, "samplecnn")
     assert TrainConfig.from_preset("paper", steps=10).steps == 10
@@ -211,7 +216,8 @@ def test_two_process_gloo_matches_single_process_first_step(tiny_data, tmp_path)
     unlabeled = load_dataset("embedded", tiny_data, task="unlabeled")
     torch.manual_seed(cfg.seed)
     model = _build_model(cfg, len(labeled.classes))
-    chain = AugmentationChain(model.encoder.sample_rate, severity=2, p_chain=0.8)
+    # Pitch labels: pitch_shift="auto" trains without pitch shifting (Table 3 †).
+    chain = AugmentationChain(model.encoder.sample_rate, severity=2, p_chain=0.8, exclude=("pitch",))
     z, labels = [], []
     for rank in range(2):
         sampler = SemiSupervisedSampler(labeled, unlabeled, batch_size=4, ps=1.0, bs=0.5, n_views=2,
@@ -251,6 +257,12 @@ def test_configs_saved_before_dataset_specs_still_load(tmp_path):
     assert loaded.unlabeled == "embedded:/d/small?task=unlabeled"
 
 
+@pytest.mark.parametrize(("saved", "precision"), [(True, "bf16"), (False, "fp32")])
+def test_configs_saved_with_a_boolean_amp_still_load(tmp_path, saved, precision):
+    (tmp_path / "config.json").write_text(json.dumps({**asdict(TrainConfig()), "amp": saved}))
+    assert load_config(tmp_path).amp == precision
+
+
 def test_supervised_pairs_counts_pairs_of_different_clips_that_share_labels():
     from semisup.train import supervised_pairs
 
@@ -268,3 +280,35 @@ def test_preview_batch_picks_a_batch_with_supervised_positives(tiny_data, tmp_pa
     assert batch["supervised_pairs"] == supervised_pairs(batch["labels"][:4]) > 0
     assert batch["audio"].shape[:2] == (8, 2)
     assert not (tmp_path / "p").exists()  # a look writes nothing
+
+
+def test_pitch_shift_is_decided_from_the_loaded_dataset(tiny_data, tmp_path):
+    from semisup.data.fixtures import write_giantsteps, write_nsynth
+    from semisup.data.prepare import prepare
+    from semisup.train import resolve_pitch_shift, trains_without_pitch_shift
+
+    nsynth = write_nsynth(tmp_path / "nsynth", n_notes={"train": 3, "valid": 1, "test": 1}, seconds=1.0)
+    giantsteps = write_giantsteps(tmp_path / "gs", "ID\tMANUAL KEY\tC\n1\tA minor\t2\n", {"2": "C major"},
+                                  audio_seconds=None)
+    prepare(f"nsynth:{nsynth}", tmp_path / "nsynth_16k", sample_rate=16000, workers=1, progress=False)
+    # Table 3 †: the default label of nsynth: is pitch, so the spec need not spell it.
+    assert trains_without_pitch_shift(f"nsynth:{nsynth}")
+    assert trains_without_pitch_shift(f"prepared:{tmp_path / 'nsynth_16k'}")
+    assert trains_without_pitch_shift(f"giantsteps:{giantsteps}")
+    assert trains_without_pitch_shift(f"embedded:{tiny_data}?task=notes")  # default label pitch
+    assert trains_without_pitch_shift(f"embedded:{tiny_data}?task=key")
+    assert not trains_without_pitch_shift(f"nsynth:{nsynth}?label=family")
+    assert not trains_without_pitch_shift(f"embedded:{tiny_data}?task=tags")
+    assert not trains_without_pitch_shift("")
+    semi = TrainConfig(labeled=f"nsynth:{nsynth}", unlabeled="", ps=1.0, bs=1.0)
+    assert semi.pitch_shift == "auto" and resolve_pitch_shift(semi).pitch_shift is False
+    assert resolve_pitch_shift(TrainConfig(labeled=f"nsynth:{nsynth}", ps=0.0, bs=0.0)).pitch_shift is True  # SSL
+    assert resolve_pitch_shift(TrainConfig(labeled=f"nsynth:{nsynth}", pitch_shift=True)).pitch_shift is True
+    assert config_from_args(["--pitch-shift", "false"]).pitch_shift is False
+    assert config_from_args(["--pitch-shift", "auto"]).pitch_shift == "auto"
+    with pytest.raises(ValueError, match="pitch_shift='maybe'"):
+        TrainConfig(pitch_shift="maybe")
+    # The run records the decided value; "auto" and the explicit value are the same run.
+    run = train(config(tiny_data, tmp_path / "run", steps=1, ps=1.0, bs=0.5))
+    assert json.loads((run / "config.json").read_text())["pitch_shift"] is False
+    train(config(tiny_data, tmp_path / "run", steps=1, ps=1.0, bs=0.5, pitch_shift=False))  # resumes, no conflict

@@ -21,6 +21,17 @@ users really have on disk:
 - :func:`write_nsynth`: NSynth. ``nsynth-{train,valid,test}/examples.json`` and
   ``audio/<note_str>.wav`` (16 kHz, 16-bit, 4 s notes held 3 s, tonal at the labelled pitch;
   valid/test instruments never appear in train).
+- :func:`write_medleydb`: MedleyDB from a stem table (``track, release, stem_dir, stem,
+  filename, instrument``, e.g. the real one of every marl/medleydb metadata file): the clone's
+  ``medleydb/data/Metadata/<Track>_METADATA.yaml`` for every track, audio only for V1 and V2
+  tracks, in the Zenodo folders ``MedleyDB_V1/V1/<Track>/<Track>_STEMS/`` and
+  ``MedleyDB_V2/V2/...`` ("extra" and Bach10 tracks have metadata and no public audio).
+- :func:`write_giantsteps`: GiantSteps key from its annotation texts: the MTG set's
+  ``annotations/annotations.txt`` as given and ``audio/<ID>.LOFI.mp3``, the test set's
+  ``annotations/key/<id>.LOFI.key`` (the key, no newline) and ``audio/<id>.LOFI.mp3``.
+- :func:`write_vocalset`: VocalSet's ``data_by_singer/<female1|male1...>/<context>/
+  <technique>/<f1_context_technique_vowel>.wav``, a macOS ``._`` file, and the technique
+  task's ``train_singers_technique.txt`` / ``test_singers_technique.txt``.
 
 Conventions
 -----------
@@ -30,7 +41,9 @@ Conventions
 - Every random choice comes from ``seed`` (the same arguments give the same files,
   MP3 bytes included).
 - Durations and counts are parameters: tests use clips of ~1 s, benchmarks the real lengths
-  (MTAT 29.1 s, FMA 30 s, Jamendo a few minutes).
+  (MTAT 29.1 s, FMA 30 s, Jamendo a few minutes). The metadata-driven writers (MedleyDB,
+  GiantSteps, VocalSet) take ``audio_seconds=None`` to write empty files at the real paths
+  instead: enough for split and class counts over thousands of files, which read no audio.
 """
 
 from __future__ import annotations
@@ -41,9 +54,11 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+import yaml
 
-__all__ = ["write_mtat", "write_fma", "write_jamendo", "write_nsynth", "music", "note", "write_mp3",
-           "id3_only_bytes", "MTAT_ZERO_BYTE", "FMA_NO_AUDIO"]
+__all__ = ["write_mtat", "write_fma", "write_jamendo", "write_nsynth", "write_medleydb",
+           "write_giantsteps", "write_vocalset", "music", "note", "write_mp3", "id3_only_bytes",
+           "MTAT_ZERO_BYTE", "FMA_NO_AUDIO"]
 
 # The three zero-byte files of the real MTAT distribution (REFERENCE), with their clip ids.
 MTAT_ZERO_BYTE = {
@@ -347,4 +362,110 @@ def write_nsynth(root: str | Path, n_notes: dict[str, int] | None = None, seed: 
             sf.write(path, audio, 16000, subtype="PCM_16")
             note_id += 1
         (root / f"nsynth-{split}" / "examples.json").write_text(json.dumps(examples, indent=4))
+    return root
+
+
+def _audio_or_empty(path: Path, seconds: float | None, sample_rate: int, rng: np.random.Generator,
+                    mp3_kbps: int | None = None) -> None:
+    """Write :func:`music` of ``seconds`` at ``path`` (mono WAV, or stereo MP3 of ``mp3_kbps``), or an empty file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if seconds is None:
+        path.touch()
+    elif mp3_kbps is None:
+        sf.write(path, music(rng, seconds, sample_rate), sample_rate, subtype="PCM_16")
+    else:
+        write_mp3(path, music(rng, seconds, sample_rate, channels=2), sample_rate, mp3_kbps)
+
+
+# --------------------------------------------------------------------------------- MedleyDB
+
+
+def write_medleydb(root: str | Path, stems: list[dict[str, str]], audio_seconds: float | None = 0.05,
+                   seed: int = 0) -> Path:
+    """Write the marl/medleydb metadata of ``stems`` and the Zenodo V1 / V2 stem audio under ``root``.
+
+    ``stems``: one dict per stem with ``track``, ``release`` (V1, V2, extra, bach10),
+    ``stem_dir``, ``stem`` (S01 ...), ``filename`` and ``instrument`` (several instruments
+    joined with ``|``, written as a YAML list as in the real files). Audio (44.1 kHz WAV) is
+    written for V1 and V2 tracks only, as Zenodo has no other. Returns ``root`` (the loader's
+    ``medleydb:<root>``).
+    """
+    root = Path(root)
+    tracks: dict[str, list[dict[str, str]]] = {}
+    for stem in stems:
+        tracks.setdefault(stem["track"], []).append(stem)
+    meta_dir = root / "medleydb" / "data" / "Metadata"
+    meta_dir.mkdir(parents=True, exist_ok=True)
+    rng = _rng(seed, 0x3ED)
+    for track, rows in tracks.items():
+        meta = {"artist": track.split("_")[0], "title": track, "mix_filename": f"{track}_MIX.wav",
+                "stem_dir": rows[0]["stem_dir"], "raw_dir": f"{track}_RAW", "stems": {}}
+        for row in rows:
+            names = row["instrument"].split("|")
+            meta["stems"][row["stem"]] = {"component": "", "filename": row["filename"],
+                                          "instrument": names if len(names) > 1 else names[0], "raw": {}}
+            if row["release"] in ("V1", "V2"):
+                folder = root / f"MedleyDB_{row['release']}" / row["release"] / track / row["stem_dir"]
+                _audio_or_empty(folder / row["filename"], audio_seconds, 44100, rng)
+        (meta_dir / f"{track}_METADATA.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
+    return root
+
+
+# ------------------------------------------------------------------------------- GiantSteps
+
+
+def write_giantsteps(root: str | Path, annotations: str, test_keys: dict[str, str],
+                     audio_seconds: float | None = 0.1, seed: int = 0) -> Path:
+    """Write giantsteps-mtg-key-dataset and giantsteps-key-dataset under ``root``.
+
+    ``annotations``: the text of the MTG set's ``annotations/annotations.txt``
+    (tab-separated ``ID``, ``MANUAL KEY``, ``C``), written unchanged, with ``audio/<ID>.LOFI.mp3`` for every
+    row; ``test_keys``: test id -> the text of its ``annotations/key/<id>.LOFI.key`` (no
+    newline, as the real files), with ``audio/<id>.LOFI.mp3``. Audio: 44.1 kHz stereo 128 kbps
+    MP3. Returns ``root``.
+    """
+    root = Path(root)
+    mtg, orig = root / "giantsteps-mtg-key-dataset", root / "giantsteps-key-dataset"
+    (mtg / "annotations").mkdir(parents=True, exist_ok=True)
+    (mtg / "annotations" / "annotations.txt").write_text(annotations)
+    rng = _rng(seed, 0x6E5)
+    ids = [line.split("\t")[0].strip() for line in annotations.splitlines()[1:] if line.strip()]
+    for track in ids:
+        _audio_or_empty(mtg / "audio" / f"{track}.LOFI.mp3", audio_seconds, 44100, rng, 128)
+    (orig / "annotations" / "key").mkdir(parents=True, exist_ok=True)
+    for track, key in test_keys.items():
+        (orig / "annotations" / "key" / f"{track}.LOFI.key").write_text(key)
+        _audio_or_empty(orig / "audio" / f"{track}.LOFI.mp3", audio_seconds, 44100, rng, 128)
+    return root
+
+
+# --------------------------------------------------------------------------------- VocalSet
+
+
+def write_vocalset(root: str | Path, files: dict[str, dict[str, int]], test_singers: list[str],
+                   audio_seconds: float | None = 0.05, seed: int = 0) -> Path:
+    """Write VocalSet's ``data_by_singer`` tree and the technique task's singer lists.
+
+    ``files``: singer folder (``female1``, ``male3`` ...) -> ``"<context>/<technique>"`` ->
+    number of files, named ``<f1>_<context>_<technique>_<vowel or take>.wav`` (44.1 kHz) as
+    in the real set; one macOS ``._`` file sits beside them. ``test_singers`` go to
+    ``test_singers_technique.txt``, the other singers to ``train_singers_technique.txt``.
+    Returns ``root``.
+    """
+    root = Path(root)
+    rng = _rng(seed, 0x7C5)
+    for singer, groups in files.items():
+        short = singer[0] + singer.lstrip("femal")  # female2 -> f2, male3 -> m3
+        for group, count in groups.items():
+            context, technique = group.split("/")
+            folder = root / "data_by_singer" / singer / context / technique
+            for take in range(count):
+                take_name = "aeiou"[take] if take < 5 else f"{take}"
+                _audio_or_empty(folder / f"{short}_{context}_{technique}_{take_name}.wav",
+                                audio_seconds, 44100, rng)
+    first = next(iter(files))
+    (root / "data_by_singer" / first / "._junk.wav").write_bytes(b"\x00\x05\x16\x07")
+    (root / "train_singers_technique.txt").write_text(
+        "".join(f"{s}\n" for s in files if s not in test_singers))
+    (root / "test_singers_technique.txt").write_text("".join(f"{s}\n" for s in test_singers))
     return root

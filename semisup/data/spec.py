@@ -62,6 +62,10 @@ def _typed(kind: str, key: str, text: str, parameter: inspect.Parameter):
     if isinstance(default, (tuple, list)):
         return tuple(v.strip() for v in text.split(",") if v.strip())
     value = _value(text)
+    # An optional number (``valid_fraction: float | None = None``) is checked as that number.
+    number = {"float": float, "int": int}.get(str(parameter.annotation).split("|")[0].strip())
+    if default is None and number is not None:
+        default = number()
     if default is inspect.Parameter.empty or default is None or isinstance(default, str):
         return text if default is None or isinstance(default, str) else value
     expected = type(default)
@@ -70,7 +74,7 @@ def _typed(kind: str, key: str, text: str, parameter: inspect.Parameter):
         value, ok = float(value), True
     if not ok:
         raise ValueError(f"dataset spec {kind}: option {key}={text!r} must be a {expected.__name__} "
-                         f"(default {default!r})")
+                         f"(default {parameter.default!r})")
     return value
 
 

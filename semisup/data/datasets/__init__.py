@@ -17,8 +17,10 @@ Conventions
   ``None``. ``classes[i]`` names column / index ``i``.
 - Keys are in mir_eval format with flats (``"Eb minor"``), 24 classes: the 12 majors from C,
   then the 12 minors from C.
-- Splits drawn at random (GiantSteps valid, VocalSet singer, MedleyDB) are stratified by
-  class and seeded (``seed`` option), so the same files always land in the same split.
+- Splits drawn at random (GiantSteps valid, VocalSet, MedleyDB) are stratified by class and
+  seeded (``seed`` option), so the same files always land in the same split; their defaults
+  give Table 5's counts (GiantSteps 961/198/604, VocalSet singer 2467/566/577 and technique
+  2282/403/894, MedleyDB 659/117/137 of 913 stems).
 - Missing audio files are an error (``missing="error"``) or dropped with a warning
   (``missing="drop"``); corrupt files are the audio layer's job (``skip_bad`` in the sampler,
   or ``python -m semisup.data.prepare``, which leaves them out once and for all).
@@ -89,14 +91,15 @@ def load_dataset(kind: str, root: str | os.PathLike, **options) -> AudioDataset:
     **options
         Loader options: embedded ``task``, ``label``; mtat ``subset`` (top50|all),
         ``audio_dir``, ``audio_ext``; nsynth ``label`` (pitch|family|source, ``"instrument"``
-        = family); giantsteps ``mtg_dir``, ``key_dir``, ``valid_fraction`` (0.1: 1047/113
-        train/valid; 0.17 approaches Table 5's 961/198), ``seed``; gtzan ``split_dir``;
+        = family); giantsteps ``mtg_dir``, ``key_dir``, ``valid_fraction`` (0.17: Table 5's
+        961/198 train/valid on the public annotations; 0.1 gives 1046/113), ``seed``; gtzan ``split_dir``;
         jamendo ``subset`` (top50|genre|instrument|moodtheme), ``split_index``,
         ``audio_dir`` (the output dir of the clone's ``scripts/download/download.py``); fma
         ``tracks_csv``, ``extensions``; vocalset ``label`` (singer|technique),
         ``valid_fraction``, ``test_fraction``, ``seed``; medleydb ``metadata_dir``,
         ``audio_dir`` (the V1 and V2 audio folders: a list, or one comma-separated string;
-        default: found under ``root``), ``n_classes``, fractions, ``seed``; emomusic
+        default: found under ``root``), ``n_classes``, ``valid_fraction`` and ``test_fraction``
+        (0.15 each: test of all stems, then valid of the rest), ``seed``; emomusic
         ``standardize``. Every loader but fma takes ``missing`` ("error"|"drop").
 
     Returns

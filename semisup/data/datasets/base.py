@@ -7,6 +7,7 @@ dispatches on the kind.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import warnings
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import train_test_split
 
 from semisup.data.keys import KEY_CLASSES as _KEY_NAMES
 from semisup.data.keys import TONICS
@@ -303,8 +305,9 @@ def stratified_split(strata: Sequence, valid_fraction: float, test_fraction: flo
     """Seeded per-class split into train/valid/test, rounding per class (at least 1 train).
 
     sklearn's ``train_test_split(stratify=...)`` refuses classes with a single member and
-    rounds the split sizes globally; small classes (rare MedleyDB instruments) need per-class
-    rounding, so the split is drawn here.
+    rounds the split sizes globally; per-class rounding keeps every class in train and gives
+    GiantSteps Table 5's 198 valid tracks at 0.17. Loaders that follow the authors' global
+    rounding use :func:`draw_held_out` instead.
     """
     valid_fraction = check_fraction("valid_fraction", valid_fraction)
     test_fraction = check_fraction("test_fraction", test_fraction)
@@ -322,6 +325,45 @@ def stratified_split(strata: Sequence, valid_fraction: float, test_fraction: flo
         out[members[:n_test]] = "test"
         out[members[n_test:n_test + n_valid]] = "valid"
     return out
+
+
+# Loaders whose split rule changed to give Table 5's counts, and the rule's name: they write it
+# to ``info["split_rule"]``, and a prepared copy made under another rule (whose clips.csv holds
+# the old splits) is refused rather than mixed (:mod:`semisup.data.datasets.prepared`).
+SPLIT_RULES = {"giantsteps": "table5", "medleydb": "table5", "vocalset": "table5"}
+
+
+def held_out_count(fraction: float, n: int) -> int:
+    """Rows that ``fraction`` of ``n`` holds out, rounded up as sklearn's ``train_test_split``.
+
+    ``ceil(fraction · n)``: 0.15 of 913 MedleyDB stems is 137 and 0.15 of the remaining 776 is
+    117 (Table 5's 659 / 117 / 137). A tolerance keeps a share given as a ratio of counts
+    (``577 / 3610``) from rounding up past the count it spells.
+    """
+    return min(n, math.ceil(fraction * n - 1e-9))
+
+
+def draw_held_out(strata: Sequence, n_held: int, seed: int) -> np.ndarray:
+    """Boolean mask ``[N]`` of exactly ``n_held`` rows drawn with sklearn's ``train_test_split``.
+
+    The authors' splitter (``datamodule_splitter.py``) splits MedleyDB with
+    ``train_test_split(test_size=0.15, stratify=instrument)``; the same call with a seeded
+    ``random_state`` draws here. Stratified when sklearn can (every class has 2 members and
+    both parts can hold one of each class); otherwise a plain seeded draw of ``n_held`` rows,
+    so tiny fixture sets still split.
+    """
+    strata = np.asarray([str(s) for s in strata])
+    mask = np.zeros(len(strata), dtype=bool)
+    if n_held <= 0:
+        return mask
+    counts = Counter(strata.tolist())
+    can_stratify = (min(counts.values()) >= 2 and n_held >= len(counts)
+                    and len(strata) - n_held >= len(counts))
+    _, held = train_test_split(np.arange(len(strata)), test_size=int(n_held),
+                               random_state=int(seed) % 2**32,
+                               stratify=strata if can_stratify else None)
+    mask[held] = True
+    return mask
 
 
 _KEY_PATTERN = re.compile(r"^([A-Ga-g])\s*([#b\u266f\u266d]?)\s+(major|minor|maj|min)$", re.I)

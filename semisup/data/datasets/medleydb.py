@@ -7,17 +7,21 @@ import warnings
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 from semisup.data.datasets.base import (
+    SPLIT_RULES,
     AudioDataset,
     DatasetError,
+    check_fraction,
+    draw_held_out,
     encode_classes,
     existing_mask,
     first_existing,
+    held_out_count,
     register,
     root_dir,
-    stratified_split,
 )
 
 # Where the public audio lands under <root>: the Zenodo V1 and V2 archives unpack to
@@ -31,8 +35,9 @@ LAYOUT = (
 )
 
 
-_MEDLEYDB_EXCLUDED = {"fx/processed sound", "fx/processed_sound", "Unlabeled",
-                      "auxiliary percussion", "Main System"}
+# The authors' exclusion list (datamodule_splitter.py), spelling included: the metadata writes
+# "fx/processed sound", so that class is not excluded and is one of the 20 (Table 5's 913 stems).
+EXCLUDED_INSTRUMENTS = ("fx/processed_sound", "Unlabeled", "auxiliary percussion", "Main System")
 
 
 def _audio_dirs(root: Path, audio_dir, kind: str) -> list[Path]:
@@ -77,28 +82,53 @@ def _stems(meta_path: Path, kind: str) -> tuple[str, str, list[tuple[str, object
     return stem_dir.split("_STEMS")[0], stem_dir, stems
 
 
+def split_two_stage(instruments, valid_fraction: float, test_fraction: float,
+                    seed: int) -> np.ndarray:
+    """Split names ``[N]``: the authors' two ``train_test_split`` calls, stratified by instrument.
+
+    ``test_fraction`` of all stems is the test split, then ``valid_fraction`` of the rest is
+    valid, each rounded up (sklearn): 0.15 and 0.15 of 913 stems give Table 5's
+    659 / 117 / 137.
+    """
+    valid_fraction = check_fraction("valid_fraction", valid_fraction)
+    test_fraction = check_fraction("test_fraction", test_fraction)
+    instruments = np.asarray(instruments)
+    split = np.full(len(instruments), "train", dtype="<U5")
+    is_test = draw_held_out(instruments, held_out_count(test_fraction, len(instruments)), seed)
+    split[is_test] = "test"
+    rest = np.flatnonzero(~is_test)
+    is_valid = draw_held_out(instruments[rest], held_out_count(valid_fraction, len(rest)), seed)
+    split[rest[is_valid]] = "valid"
+    return split
+
+
 @register("medleydb", LAYOUT)
 def load(root, metadata_dir=None, audio_dir=None, n_classes: int = 20,
-         valid_fraction: float = 0.1, test_fraction: float = 0.1, seed: int = 0,
+         valid_fraction: float = 0.15, test_fraction: float = 0.15, seed: int = 0,
          missing: str = "error") -> AudioDataset:
-    """MedleyDB stems, instrument multiclass (Table 5: 20 classes).
+    """MedleyDB stems, instrument multiclass (Table 5: 20 classes, 659 / 117 / 137 stems).
 
-    One clip per stem of every ``*_METADATA.yaml``; the ``n_classes`` most frequent stem
-    instruments (ties by name) after removing non-instrument labels. A stem annotated with
-    several instruments is dropped (ambiguous as a single label). Split: seeded,
-    instrument-stratified per stem (``valid_fraction``, ``test_fraction``), as the authors.
+    The authors' rule (``datamodule_splitter.py``): the ``n_classes`` most frequent stem
+    instruments over **every** ``*_METADATA.yaml`` (ties by name; each instrument of a
+    multi-instrument stem counts; their exclusion list :data:`EXCLUDED_INSTRUMENTS` spells
+    ``fx/processed_sound``, so "fx/processed sound" stays a class), then one clip per stem of
+    those classes in the tracks that have audio. A stem annotated with several different
+    instruments is dropped (ambiguous as a single label; none is in V1/V2). Split:
+    :func:`split_two_stage`, seeded: ``test_fraction`` of the stems, then ``valid_fraction`` of
+    the rest.
 
     ``audio_dir``: the audio folders, searched in order for each track's folder: a folder, a
     list of folders, or one string of comma-separated folders (so the spec form
     ``medleydb:/data/medleydb?audio_dir=/data/MedleyDB_V1/V1,/data/MedleyDB_V2/V2`` works;
     paths may not contain commas). Default: those of :data:`AUDIO_DIRS` found under ``root``.
 
-    Public audio: the marl/medleydb clone lists 330 tracks (V1, V2, "extra", Bach10; 1 386
-    stems) but Zenodo has audio for V1 and V2 only (803 of those stems have none). Stems of
-    a track whose folder is in no audio folder are dropped with a ``UserWarning`` that counts
-    them (``info["stems_without_audio"]``, ``info["tracks_without_audio"]``) before the
-    classes are chosen; a missing stem file in a track that is present is a broken download
-    (an error under ``missing="error"``).
+    Public audio: the marl/medleydb clone lists 330 tracks (V1, V2, "extra", Bach10; 2 014
+    stems) but Zenodo has audio for V1 and V2 only (1 284 stems in 196 tracks). The classes
+    are chosen over all 330 files first; then the stems of a track whose folder is in no
+    audio folder are dropped with a ``UserWarning`` that counts them
+    (``info["stems_without_audio"]``, ``info["tracks_without_audio"]``). On the full public
+    metadata and V1 + V2 audio this gives 913 stems, Table 5's total. A missing stem file in
+    a track that is present is a broken download (an error under ``missing="error"``).
     """
     kind = "medleydb"
     if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 1:
@@ -113,6 +143,7 @@ def load(root, metadata_dir=None, audio_dir=None, n_classes: int = 20,
     dirs = _audio_dirs(root, audio_dir, kind)
     track_folders = [set(os.listdir(d)) for d in dirs]
     rows, n_multi, n_listed, n_tracks = [], 0, 0, 0
+    counts = Counter()  # instrument -> stems over every metadata file, audio or not
     without_audio = Counter()  # track -> stems listed
     for meta_path in sorted(meta_dir.glob("*_METADATA.yaml")):
         track, stem_dir, stems = _stems(meta_path, kind)
@@ -121,15 +152,15 @@ def load(root, metadata_dir=None, audio_dir=None, n_classes: int = 20,
         base = next((d for d, names in zip(dirs, track_folders, strict=True) if track in names), None)
         if base is None:
             without_audio[track] = len(stems)
-            continue
         for filename, instrument in stems:
-            if isinstance(instrument, list):
-                if len(set(instrument)) != 1:
-                    n_multi += 1
-                    continue
-                instrument = instrument[0]
-            if instrument not in _MEDLEYDB_EXCLUDED:
-                rows.append((base / track / stem_dir / filename, str(instrument)))
+            names = [str(i) for i in instrument] if isinstance(instrument, list) else [str(instrument)]
+            counts.update(i for i in names if i not in EXCLUDED_INSTRUMENTS)
+            if base is None:
+                continue
+            if len(set(names)) != 1:
+                n_multi += 1
+            elif names[0] not in EXCLUDED_INSTRUMENTS:
+                rows.append((base / track / stem_dir / filename, names[0]))
     if len(without_audio) == n_tracks:
         raise FileNotFoundError(f"{kind}: none of the {n_tracks} tracks of {meta_dir} has a folder "
                                 f"in {', '.join(map(str, dirs))}; pass audio_dir=<V1 folder>,"
@@ -138,22 +169,25 @@ def load(root, metadata_dir=None, audio_dir=None, n_classes: int = 20,
         warnings.warn(
             f"{kind}: {without_audio.total()} of {n_listed} stems have no public audio (tracks "
             f"not in V1/V2): {len(without_audio)} of {n_tracks} tracks of {meta_dir} have no "
-            f"folder in {', '.join(map(str, dirs))}, e.g. {sorted(without_audio)[:3]}; dropped",
+            f"folder in {', '.join(map(str, dirs))}, e.g. {sorted(without_audio)[:3]}; dropped "
+            f"after choosing the classes over all {n_tracks} tracks",
             UserWarning, stacklevel=3)
-    counts = Counter(i for _, i in rows)
-    top = sorted(counts, key=lambda i: (-counts[i], i))[:n_classes]
-    rows = [r for r in rows if r[1] in set(top)]
-    classes = sorted(top)
+    top = set(sorted(counts, key=lambda i: (-counts[i], i))[:n_classes])
+    rows = [r for r in rows if r[1] in top]
+    if not rows:
+        raise DatasetError(f"{kind}: no stem with audio in {', '.join(map(str, dirs))} is one of "
+                           f"the {n_classes} most frequent instruments of {meta_dir}")
     values = [i for _, i in rows]
+    classes = sorted(set(values))
     dataset = AudioDataset(
         name="medleydb-instrument", root=root, paths=[p for p, _ in rows],
-        split=stratified_split(values, valid_fraction, test_fraction, seed),
+        split=split_two_stage(values, valid_fraction, test_fraction, seed),
         labels=encode_classes(values, classes, kind, str(meta_dir)), task_type="multiclass",
         classes=classes,
         info={"kind": kind, "dropped_multi_instrument_stems": n_multi, "seed": seed,
               "audio_dirs": [str(d) for d in dirs], "stems_listed": n_listed,
               "stems_without_audio": without_audio.total(),
-              "tracks_without_audio": len(without_audio)},
+              "tracks_without_audio": len(without_audio), "split_rule": SPLIT_RULES[kind]},
     )
     keep = existing_mask(dataset.paths, kind, missing, str(meta_dir))
     return dataset if keep.all() else dataset.select(keep)

@@ -33,6 +33,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from semisup.data.datasets.base import (
+    SPLIT_RULES,
     AudioDataset,
     DatasetError,
     canonical_split,
@@ -112,6 +113,12 @@ def load(root, missing: str = "error") -> AudioDataset:
                            f"{meta.get('n_clips')}: prepare the dataset again")
     task_type, classes = meta["task_type"], list(meta.get("classes") or [])
     source_info = meta.get("info") or {}
+    source_kind = source_info.get("source_kind", source_info.get("kind"))
+    if source_info.get("split_rule") != SPLIT_RULES.get(source_kind, source_info.get("split_rule")):
+        raise DatasetError(
+            f"prepared: {root} holds the splits of {meta.get('source')!r} under an older {source_kind} "
+            f"split rule, not Table 5's; run python -m semisup.data.prepare {meta.get('source')!r} "
+            f"--out {root} again (the audio is reused, clips.csv gets the current splits)")
     dataset = AudioDataset(
         name=str(meta.get("name", root.name)), root=root,
         paths=[root / PurePosixPath(p) for p in table["path"]],
@@ -119,7 +126,7 @@ def load(root, missing: str = "error") -> AudioDataset:
         labels=decode_labels(table["label"].tolist(), task_type, len(classes), str(source)),
         task_type=task_type, classes=classes,
         info={**source_info, "kind": kind, "source": meta.get("source"),
-              "source_kind": source_info.get("source_kind", source_info.get("kind")),
+              "source_kind": source_kind,
               "sample_rate": meta.get("sample_rate"), "n_rejected": meta.get("n_rejected")},
     )
     keep = existing_mask(dataset.paths, kind, missing, str(source))
