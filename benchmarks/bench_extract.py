@@ -1,6 +1,6 @@
 """Probe-embedding extraction, tracks per second: DataLoader workers against in-process decoding.
 
-``semisup.probe.extract_embeddings`` (the one extraction path of probes, ``semisup.evaluate``
+``semisup.extract.extract_embeddings`` (the one extraction path of probes, ``semisup.evaluate``
 and ``semisup.embed``) on full-length tracks as MTG-Jamendo and FMA ship them: a
 Jamendo-like tree (``semisup.data.fixtures.write_jamendo``) of ``--tracks`` MP3s of
 ``--seconds`` s, 44.1 kHz stereo 320 kbps. Each track is decoded up to 64 crops, downmixed,
@@ -16,7 +16,10 @@ The ``small`` encoder runs every setting on all tracks; SampleCNN (59 535-sample
 tracks. Decode-only rates (no encoder, ``small``'s 16 kHz) show what a GPU-side encoder
 could be fed, and the CPU time of decoding one track (one thread) how many cores a GPU
 needs. Embeddings of every setting are checked to be identical to the baseline's. Settings alternate over
-``--passes`` passes (median reported) so load from other processes hits them alike.
+``--passes`` passes (median reported) so load from other processes hits them alike. Last,
+each encoder's crop pools (:func:`semisup.extract.extract_crop_embeddings`, the probes'
+train/valid input: up to 64 overlapping crops over the whole track) are timed against the
+track means, with the pool cache's size on disk per track.
 
     python benchmarks/bench_extract.py [--tracks 24] [--seconds 60] [--passes 1]
         [--samplecnn-tracks 4] [--workers 1 2] [--data-dir DIR]
@@ -37,7 +40,7 @@ from torch.utils.data import DataLoader
 from semisup.data.fixtures import write_jamendo
 from semisup.data.spec import DatasetSpec
 from semisup.encoders import random_encoder
-from semisup.probe import TrackCrops, extract_embeddings
+from semisup.extract import TrackCrops, extract_crop_embeddings, extract_embeddings
 
 
 def tracks_per_s(encoder, paths, workers):
@@ -100,6 +103,22 @@ def measure(name, encoder, paths, settings, passes, decode_only=True):
               f"{1 / cpu:.1f} tracks/s per decoding core")
 
 
+def measure_pools(name, encoder, paths, workers):
+    """Print tracks/s of the probes' crop pools beside the track means, and the pool cache's size."""
+    options = dict(sample_rate=encoder.sample_rate, crop_samples=encoder.crop_samples, workers=workers,
+                   progress=False)
+    mean_rate = tracks_per_s(encoder, paths, workers)[0]
+    with tempfile.TemporaryDirectory(prefix="bench_pools_") as cache:
+        start = time.perf_counter()
+        pools = extract_crop_embeddings(encoder, paths, cache_dir=cache, **options)
+        rate = len(paths) / (time.perf_counter() - start)
+        size = sum(f.stat().st_size for f in Path(cache).glob("*.npz"))
+    per_track = len(pools.crops) / len(paths)
+    print(f"  crop pools (probe train/valid, workers={workers}): {rate:.2f} tracks/s ({per_track:.0f} crops/track) "
+          f"vs track means {mean_rate:.2f} tracks/s: {mean_rate / rate:.1f}x the cost; cache "
+          f"{size / len(paths) / 1024:.0f} KiB/track = {size / len(paths) * 1e4 / 1e9:.2f} GB per 10 000 such tracks")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tracks", type=int, default=24)
@@ -122,8 +141,10 @@ def main():
           f"threads in the main process, load average {os.getloadavg()[0]:.1f} at start")
     settings = [0, *args.workers]
     measure("small (random init)", random_encoder("small", 0), paths, settings, args.passes)
+    measure_pools("small", random_encoder("small", 0), paths, max(args.workers))
     measure("samplecnn (random init)", random_encoder("samplecnn", 0), paths[:args.samplecnn_tracks],
             [0, max(args.workers)], args.passes, decode_only=False)
+    measure_pools("samplecnn", random_encoder("samplecnn", 0), paths[:args.samplecnn_tracks], max(args.workers))
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
     if temporary is not None:
         temporary.cleanup()

@@ -7,8 +7,8 @@
         [--workers N|auto] [--max-crops 64] [--seed S] [--device auto|cpu|cuda] [--no-progress]
 
 Each file is cut into up to 64 non-overlapping crops from its start and the crops'
-embeddings are averaged, exactly as the probes see a track
-(:func:`semisup.probe.extract_embeddings`). Similarity search, clustering or a classifier
+embeddings are averaged, exactly as the probes embed a test track
+(:func:`semisup.extract.extract_embeddings`). Similarity search, clustering or a classifier
 of your own then work on the ``[N, 512]`` array; the 5 nearest neighbours of the first
 track by cosine similarity::
 
@@ -46,8 +46,8 @@ from semisup import cli
 from semisup.data.spec import DatasetSpec
 from semisup.encoders import ENCODER_CONFIGS
 from semisup.evaluate import frozen_encoder
+from semisup.extract import extract_embeddings, weights_hash
 from semisup.paths import atomic_write
-from semisup.probe import extract_embeddings, weights_hash
 from semisup.train import _parse_workers
 
 __all__ = ["AUDIO_EXTENSIONS", "UNSUPPORTED_EXTENSIONS", "find_audio", "embed", "main"]

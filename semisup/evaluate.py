@@ -5,20 +5,22 @@
     python -m semisup.evaluate --random-init small --seed 0 --task "embedded:data/small?task=key"
     python -m semisup.evaluate (RUN_DIR | --random-init ENCODER) --task SPEC [--task SPEC ...]
         [--out CSV] [--workers N|auto] [--max-epochs N] [--seed S] [--max-crops 64]
-        [--cache-dir DIR] [--device auto|cpu|cuda] [--no-progress]
+        [--protocol crops|averaged] [--cache-dir DIR] [--device auto|cpu|cuda] [--no-progress]
 
 The frozen encoder of a pretraining run (projection head discarded), or a randomly
 initialised one (``--random-init``, the untrained baseline, its weights drawn from
 ``--seed``), is probed on each dataset spec, raw or prepared, with the dataset's Table 5
-settings (:func:`semisup.probe.probe_config`): whole tracks cut into ≤ 64 crops whose
-embeddings are averaged, an MLP or linear probe trained with early stopping on the
-validation loss, scored on the test split (:func:`semisup.probe.probe_run`).
+settings (:func:`semisup.probe.probe_config`) and the authors' protocol
+(:func:`semisup.probe.probe_run`): an MLP or linear probe trained on one random crop per
+track and epoch, early-stopped on the validation loss of one random crop per valid track,
+and scored on the test tracks' mean embedding over ≤ 64 non-overlapping crops.
+``--protocol averaged`` trains and validates on those track means instead.
 
 Conventions
 -----------
-- Rows are tidy, ``run, checkpoint, task, metric, value, seed``: ``run`` is the run folder's
-  name or ``random-init-<encoder>``, ``task`` the spec string, ``seed`` the probe's (and the
-  random initialisation's). Each task's rows are appended to ``--out`` atomically as soon
+- Rows are tidy, ``run, checkpoint, task, metric, value, seed, protocol``: ``run`` is the
+  run folder's name or ``random-init-<encoder>``, ``task`` the spec string, ``seed`` the
+  probe's (and the random initialisation's). Each task's rows are appended to ``--out`` atomically as soon
   as it is done, so an interrupted evaluation keeps the finished tasks and existing rows.
 - The printed headline table gives one metric per task (:func:`semisup.probe.headline`) in
   %, beside the score of a guess that ignores the audio (:func:`semisup.metrics.chance_level`)
@@ -31,8 +33,8 @@ Conventions
 - ``RUN_DIR`` may also be a folder written by ``python -m semisup.export``.
 - Embeddings are cached in ``RUN_DIR/embeddings`` (a random initialisation or an exported
   folder: in ``$SEMISUP_CACHE_DIR/embeddings``, default ``~/.cache/semisup/embeddings``), keyed by the
-  weights, the files (path, size, mtime) and the crop settings (see
-  :func:`semisup.probe.extract_embeddings`).
+  weights, the files (path, size, mtime) and the crop settings (see :mod:`semisup.extract`);
+  ``--out`` never mixes protocols (:func:`semisup.probe.append_results`).
 - Decoding runs in ``--workers`` DataLoader processes (``auto``: one on a CPU, the cores
   less one on a GPU); the numbers do not depend on it. ``--device auto`` runs the encoder on
   CUDA when available.
@@ -55,7 +57,7 @@ from semisup.encoders import ENCODER_CONFIGS, random_encoder
 from semisup.hub import is_export
 from semisup.metrics import chance_level
 from semisup.paths import atomic_write, cache_root
-from semisup.probe import headline, probe_run
+from semisup.probe import PROTOCOLS, headline, probe_run
 from semisup.train import _parse_workers, load_encoder
 
 __all__ = ["resolve_device", "frozen_encoder", "summary", "write_skipped", "main"]
@@ -139,9 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", help="append the result rows to this CSV (atomically)")
     parser.add_argument("--workers", type=_parse_workers, default="auto",
                         help="DataLoader processes decoding audio (0: in this process; default auto)")
-    parser.add_argument("--max-epochs", type=int, help="cap on probe epochs (default: Table 5's, early stopping)")
+    parser.add_argument("--max-epochs", type=int, help="cap on probe epochs (default: each task's own, the authors' configs; early stopping)")
     parser.add_argument("--seed", type=int, default=123, help="probe seed, and the random initialisation's")
     parser.add_argument("--max-crops", type=int, default=64, help="crops per track (default 64, as the paper)")
+    parser.add_argument("--protocol", choices=PROTOCOLS, default="crops",
+                        help="crops (default, the authors'): train/valid on one random crop per track and epoch; "
+                             "averaged: on the mean of <= 64 crops per track")
     parser.add_argument("--cache-dir", help="embedding cache (default RUN_DIR/embeddings)")
     parser.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:1 ...")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -160,8 +165,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     skipped = SkippedFiles()
     tables = [probe_run(encoder, [dataset], seed=args.seed, results_csv=args.out,
                         cache_dir=args.cache_dir or cache_dir, max_epochs=args.max_epochs,
-                        max_crops=args.max_crops, workers=args.workers, skipped=skipped, run_name=run_name,
-                        progress=not args.no_progress)
+                        max_crops=args.max_crops, protocol=args.protocol, workers=args.workers, skipped=skipped,
+                        run_name=run_name, progress=not args.no_progress)
               for dataset in datasets.values()]
     table = pd.concat(tables, ignore_index=True)
     print(f"{run_name} (checkpoint {table['checkpoint'].iloc[0]}, seed {args.seed}):")

@@ -1,35 +1,40 @@
 """Frozen-encoder probes (Sec. 4.3, Sec. 5.2, Appendix 9.1 / Table 5).
 
-The encoder is frozen and its projection head discarded. Each track is cut into
-non-overlapping crops (up to 64), the crops' 512-d embeddings are averaged, and a small MLP
-is trained on the averaged embeddings with Adam (lr 3e-4, batch 64) and early stopping on
-the validation loss; the best-validation weights are restored before testing.
+The encoder is frozen and its projection head discarded; a small MLP (or linear) probe is
+trained with Adam and early stopping on the validation loss, the best-validation weights
+restored before testing. The **protocol** says what the probe sees (:data:`PROTOCOLS`):
+
+- ``"crops"`` (default, the authors'): each train and valid epoch draws **one crop per
+  track at a random offset** (from each track's pool of crop embeddings,
+  :func:`semisup.extract.extract_crop_embeddings`, extracted once); the test embedding of a
+  track is the mean of up to 64 non-overlapping crops.
+- ``"averaged"``: every split uses the test embedding (mean of ≤ 64 crops), train/valid
+  included — the same vector every epoch.
 
 Conventions
 -----------
-- Embeddings are extracted once per (encoder weights, dataset, split, crop settings,
-  corruption) and cached as ``.npz`` files keyed by a hash of all of these
-  (:func:`extract_embeddings`); tracks are decoded in DataLoader workers while the encoder
-  runs, and the result does not depend on the number of workers.
+- Embeddings come from :mod:`semisup.extract` (cached, identical for any number of
+  workers); a probe draws its crops from a ``torch.Generator`` seeded with
+  ``ProbeConfig.seed``, so the same seed gives the same numbers.
 - Bad files never crash a probe: unreadable or empty files are left out (a warning names
   each) and counted per split in ``n_skipped_train``, ``n_skipped_valid`` and
   ``n_skipped_test`` rows; missing files are an error naming them.
-- Probe inputs are standardised with the training split's mean and std (part of the probe,
-  so the same numbers apply at test time): the ReLU encoder outputs have very different
-  scales across checkpoints, and Adam at a fixed lr needs comparable inputs.
+- Probe inputs are standardised with the training split's mean and std (over all its crops;
+  part of the probe, so the same numbers apply at test time): the ReLU encoder outputs have
+  very different scales across checkpoints, and Adam at a fixed lr needs comparable inputs.
 - Losses by task type: BCE (multi-label), cross-entropy (multi-class), MSE (regression).
-- Results are tidy rows ``run, checkpoint, task, metric, value, seed``. Counts
+- Results are tidy rows ``run, checkpoint, task, metric, value, seed, protocol``. Counts
   (``n_classes_scored``, ``n_skipped_<split>``) and corrupted evaluations
   (``"<corruption>/<metric>"``) share the table; :func:`score_rows` keeps the plain scores.
+  :func:`append_results` refuses to mix protocols in one CSV (rows written before the
+  protocol column existed count as ``"averaged"``).
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
 import os
 import warnings
-import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -38,78 +43,94 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import Tensor, nn
-from torch.utils.data import DataLoader
 
-from semisup.data.audio import AudioFileError, MissingAudioError, SkippedFiles, read_crops
+from semisup.data.audio import SkippedFiles
 from semisup.data.datasets import AudioDataset
+from semisup.extract import (
+    CropEmbeddings,
+    extract_crop_embeddings,
+    extract_embeddings,
+    weights_hash,
+)
 from semisup.metrics import evaluate
 from semisup.paths import atomic_write
 from semisup.progress import progress_bar
 
 __all__ = [
+    "PROTOCOLS",
     "ProbeConfig",
     "PROBE_CONFIGS",
     "EMBEDDED_COUNTERPARTS",
     "probe_config",
     "probe_config_key",
     "MLPProbe",
-    "weights_hash",
-    "Embeddings",
-    "TrackCrops",
-    "file_fingerprints",
-    "extract_embeddings",
+    "draw_crops",
     "train_probe",
     "predict",
     "probe_task",
     "append_results",
+    "protocol_of",
     "probe_run",
-    "embed_split",
     "score_rows",
     "headline",
 ]
 
-CACHE_VERSION = 2  # embedding cache layout (2: kept tracks and skipped files recorded)
-PREFETCH_TRACKS = 4  # tracks decoded ahead per DataLoader worker
+PROTOCOLS = ("crops", "averaged")  # what the probe trains and validates on (module docstring)
+LEGACY_PROTOCOL = "averaged"  # rows written before the protocol column were all averaged
 
 
 @dataclass
 class ProbeConfig:
-    """Probe head and its training (Sec. 4.3, Appendix 9.1 / Table 5).
+    """Probe head and its training (Sec. 4.3, Appendix 9.1 / Table 5, the authors' configs).
 
     Table 5 gives one number per dataset under "Dropout / Weight decay" (0 for NSynth pitch,
-    0.1 for most, 0.2 for the small datasets); we read it as the dropout rate (README,
-    "Where we depart"). :func:`probe_config` picks a dataset's row.
+    0.1 for most, 0.2 for the small datasets); we read it as the dropout rate and take the
+    weight decay, max epochs and patience from the authors' released configs
+    (``config/finetuning/cross-dataset/*.yaml``; README, "Where we depart").
+    :func:`probe_config` picks a dataset's row.
     """
 
     hidden: tuple[int, ...] = (512,)  # Table 5 "512, n_classes"; () = linear ("n_classes" alone)
     dropout: float = 0.1  # after each hidden layer (MLP), on the input (linear probe)
-    weight_decay: float = 0.0
-    lr: float = 3e-4  # Sec. 4.3 (1e-4 for EmoMusic, REFERENCE "Probing protocol")
-    batch_size: int = 64  # REFERENCE.md
-    max_epochs: int = 200
-    patience: int = 10  # early stopping on validation loss
+    weight_decay: float = 1e-6  # Adam's, every task of the authors' configs
+    lr: float = 3e-4  # Sec. 4.3 (1e-4 for EmoMusic, the authors' config)
+    batch_size: int = 64  # the authors' configs
+    max_epochs: int = 200  # the authors' configs: 200 for most tasks (MTAT 100, NSynth 20)
+    patience: int = 10  # early stopping on validation loss (per task in the authors' configs)
     standardize: bool = True
     seed: int = 123
+    protocol: str = "crops"  # PROTOCOLS: one random crop per track and epoch, or track means
+
+    def __post_init__(self):
+        if self.protocol not in PROTOCOLS:
+            raise ValueError(f"probe protocol {self.protocol!r}: choose one of {PROTOCOLS}")
 
 
-# Table 5 (Appendix 9.1), keyed "<loader kind>:<subset or label>" as the loaders record them
-# in ``dataset.info`` ("<kind>" alone for one-task datasets). Comments quote Table 5's
-# "Probe layers output dims | Dropout / Weight decay".
+def _row(hidden: tuple[int, ...], dropout: float, max_epochs: int, patience: int, lr: float = 3e-4) -> ProbeConfig:
+    """One row of :data:`PROBE_CONFIGS` (the other fields are the same for every task)."""
+    return ProbeConfig(hidden=hidden, dropout=dropout, max_epochs=max_epochs, patience=patience, lr=lr)
+
+
+# Table 5 (Appendix 9.1) head and dropout, the authors' max epochs / patience / lr, keyed
+# "<loader kind>:<subset or label>" as the loaders record them in ``dataset.info`` ("<kind>"
+# alone for one-task datasets). Comments quote Table 5's "Probe layers output dims | Dropout /
+# Weight decay" and the config's "max epochs / patience".
+_MLP = (512,)  # Table 5 "512, n_classes"
 PROBE_CONFIGS: dict[str, ProbeConfig] = {
-    "mtat:top50": ProbeConfig(),  # 512, 288 (sic) | 0.1
-    "mtat:all": ProbeConfig(),  # N/A | N/A in Table 5: ours, as top50
-    "jamendo:top50tags": ProbeConfig(),  # 512, 50 | 0.1
-    "jamendo:moodtheme": ProbeConfig(),  # 512, 56 | 0.1
-    "jamendo:genre": ProbeConfig(),  # 512, 87 | 0.1
-    "jamendo:instrument": ProbeConfig(),  # 512, 40 | 0.1
-    "nsynth:pitch": ProbeConfig(dropout=0.0),  # 512, 112 | 0
-    "nsynth:family": ProbeConfig(),  # "Instr.": 512, 24 | 0.1
-    "giantsteps": ProbeConfig(hidden=(), dropout=0.2),  # 24 | 0.2
-    "gtzan": ProbeConfig(),  # 512, 10 | 0.1
-    "vocalset:singer": ProbeConfig(hidden=(), dropout=0.2),  # 20 | 0.2
-    "vocalset:technique": ProbeConfig(hidden=(), dropout=0.2),  # 17 | 0.2
-    "medleydb": ProbeConfig(hidden=(), dropout=0.2),  # 20 | 0.2
-    "emomusic": ProbeConfig(hidden=(), dropout=0.1, lr=1e-4),  # 2 (regression) | 0.1
+    "mtat:top50": _row(_MLP, 0.1, 100, 15),  # 512, 288 (sic) | 0.1; 100 / 15
+    "mtat:all": _row(_MLP, 0.1, 100, 15),  # N/A | N/A in Table 5: ours, as top50
+    "jamendo:top50tags": _row(_MLP, 0.1, 200, 7),  # 512, 50 | 0.1; 200 / 7
+    "jamendo:moodtheme": _row(_MLP, 0.1, 200, 7),  # 512, 56 | 0.1; 200 / 7
+    "jamendo:genre": _row(_MLP, 0.1, 200, 7),  # 512, 87 | 0.1; 200 / 7
+    "jamendo:instrument": _row(_MLP, 0.1, 200, 7),  # 512, 40 | 0.1; 200 / 7
+    "nsynth:pitch": _row(_MLP, 0.0, 20, 2),  # 512, 112 | 0; 20 / 2
+    "nsynth:family": _row(_MLP, 0.1, 20, 2),  # "Instr.": 512, 24 | 0.1; 20 / 2
+    "giantsteps": _row((), 0.2, 200, 50),  # 24 | 0.2; 200 / 50
+    "gtzan": _row(_MLP, 0.1, 200, 50),  # 512, 10 | 0.1; 200 / 50
+    "vocalset:singer": _row((), 0.2, 200, 50),  # 20 | 0.2; 200 / 50
+    "vocalset:technique": _row((), 0.2, 200, 50),  # 17 | 0.2; 200 / 50
+    "medleydb": _row((), 0.2, 200, 10),  # 20 | 0.2; 200 / 10
+    "emomusic": _row((), 0.1, 200, 200, lr=1e-4),  # 2 (regression) | 0.1; 200 / 200, lr 1e-4
 }
 
 # The embedded tasks' "task:label" -> the Table 5 row of the dataset each stands in for.
@@ -143,7 +164,7 @@ def probe_config_key(dataset) -> str | None:
 
 
 def probe_config(dataset) -> ProbeConfig:
-    """Table 5's probe settings for ``dataset`` (a copy of its :data:`PROBE_CONFIGS` row).
+    """Return the probe settings of ``dataset``'s row of :data:`PROBE_CONFIGS` (a copy).
 
     A dataset without a row (a user's own) gets ``ProbeConfig()`` and a ``UserWarning`` that
     names it and the default used.
@@ -155,7 +176,8 @@ def probe_config(dataset) -> ProbeConfig:
     warnings.warn(
         f"no Table 5 probe settings for dataset {getattr(dataset, 'name', dataset)!r} "
         f"(key {key!r}); using the default: hidden={default.hidden}, dropout={default.dropout}, "
-        f"lr={default.lr}. Pass config=ProbeConfig(...) to choose", UserWarning, stacklevel=2)
+        f"lr={default.lr}, max_epochs={default.max_epochs}, patience={default.patience}. "
+        f"Pass config=ProbeConfig(...) to choose", UserWarning, stacklevel=2)
     return default
 
 
@@ -184,268 +206,6 @@ class MLPProbe(nn.Module):
         return self.layers((x - self.mean) / self.std)
 
 
-def weights_hash(module: nn.Module) -> str:
-    """Short SHA-256 of a module's state dict: the cache key of its embeddings."""
-    digest = hashlib.sha256()
-    for name, tensor in sorted(module.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-    return digest.hexdigest()[:16]
-
-
-@dataclass
-class Embeddings:
-    """Whole-track embeddings of a list of files, and the files left out (probing protocol).
-
-    Attributes
-    ----------
-    embeddings : np.ndarray
-        float32 ``[N_kept, D]``: per kept track, the mean of its crops' embeddings.
-    kept : np.ndarray
-        int64 ``[N_kept]``: positions of the kept tracks in the list of paths, so
-        ``labels[kept]`` stays aligned with ``embeddings``.
-    skipped : dict
-        ``{path: reason}`` of the unreadable or empty files left out, in list order.
-    """
-
-    embeddings: np.ndarray
-    kept: np.ndarray
-    skipped: dict[str, str]
-
-
-class TrackCrops(torch.utils.data.Dataset):
-    """Tracks cut into evaluation crops, one item per track (decoded in DataLoader workers).
-
-    Item ``i`` is ``(i, crops, reason)``: float32 ``[K, L]`` crops of ``paths[i]``
-    (:func:`semisup.data.audio.read_crops`) and ``""``, or ``None`` and the reason an
-    unreadable or empty file cannot be used. A missing file raises :class:`MissingAudioError`.
-    """
-
-    def __init__(self, paths: list, crop_samples: int, sample_rate: int, max_crops: int = 64):
-        self.paths = [str(p) for p in paths]
-        self.crop_samples, self.sample_rate, self.max_crops = crop_samples, sample_rate, max_crops
-
-    def __len__(self) -> int:
-        """Return the number of tracks."""
-        return len(self.paths)
-
-    def __getitem__(self, i: int) -> tuple[int, Tensor | None, str]:
-        """Read track ``i`` (see the class docstring)."""
-        try:
-            return i, read_crops(self.paths[i], self.crop_samples, self.sample_rate, max_crops=self.max_crops), ""
-        except MissingAudioError:
-            raise
-        except AudioFileError as error:
-            return i, None, str(error)
-
-
-def file_fingerprints(paths: list) -> list[tuple[str, int, int]]:
-    """``(path, size in bytes, mtime in ns)`` of each file: the dataset part of the cache key.
-
-    Raises
-    ------
-    MissingAudioError
-        Naming the files that do not exist (before anything is decoded).
-    """
-    found, missing = [], []
-    for path in map(str, paths):
-        try:
-            stat = os.stat(path)
-        except FileNotFoundError:
-            missing.append(path)
-            continue
-        found.append((path, stat.st_size, stat.st_mtime_ns))
-    if missing:
-        raise MissingAudioError(
-            f"{len(missing)} of {len(paths)} audio files not found, e.g. {missing[:3]}; check the "
-            f"dataset folder, or drop them when loading (missing=drop, e.g. 'mtat:/data/MTAT?missing=drop')")
-    return found
-
-
-def _load_cache(path: Path) -> Embeddings | None:
-    """Read a cache file written by :func:`_save_cache`; None (with a warning) if unreadable."""
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            return Embeddings(f["embeddings"], f["kept"], dict(zip(f["skipped_paths"].tolist(),
-                                                                   f["skip_reasons"].tolist(), strict=True)))
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
-        warnings.warn(f"ignoring unreadable embedding cache file {path} ({error}); recomputing", UserWarning,
-                      stacklevel=3)
-        return None
-
-
-def _save_cache(path: Path, result: Embeddings) -> None:
-    def save(tmp: str) -> None:
-        with open(tmp, "wb") as f:  # a file object, so numpy does not append ".npz" to the name
-            np.savez(f, embeddings=result.embeddings, kept=result.kept,
-                     skipped_paths=np.array(list(result.skipped), dtype=str),
-                     skip_reasons=np.array(list(result.skipped.values()), dtype=str))
-
-    atomic_write(path, save)
-
-
-@torch.no_grad()
-def _encode_tracks(encoder: nn.Module, paths: list, sample_rate: int, crop_samples: int, max_crops: int,
-                   batch_crops: int, corruption, workers: int, skip_bad: bool, progress: bool) -> Embeddings:
-    """Decode tracks (in ``workers`` DataLoader processes) and average their crop embeddings."""
-    device = next(encoder.parameters()).device
-    loader = DataLoader(
-        TrackCrops(paths, crop_samples, sample_rate, max_crops), batch_size=None, num_workers=workers,
-        pin_memory=device.type == "cuda", prefetch_factor=PREFETCH_TRACKS if workers else None,
-    )
-    counts = torch.zeros(len(paths), dtype=torch.int64)  # crops per track, 0 = skipped
-    sums: Tensor | None = None  # [N, D] on the CPU: the deterministic index_add_
-    pending: list[Tensor] = []
-    owners: list[Tensor] = []
-    skipped: dict[str, str] = {}
-
-    def flush():
-        nonlocal sums
-        h = encoder(torch.cat(pending)).float().cpu()  # [K_total, 1, L] -> [K_total, D]
-        if sums is None:
-            sums = torch.zeros(len(paths), h.shape[1])
-        sums.index_add_(0, torch.cat(owners), h)
-        pending.clear()
-        owners.clear()
-
-    was_training = encoder.training
-    encoder.eval()
-    try:
-        # Tracks arrive in order whatever the number of workers, so the encoder sees the same
-        # batches and the embeddings are identical for any ``workers``.
-        for i, crops, reason in progress_bar(loader, total=len(paths), desc="embedding tracks", disable=not progress,
-                                     leave=False):
-            if crops is None:
-                if not skip_bad:
-                    raise AudioFileError(reason)
-                skipped[str(paths[i])] = reason
-                continue
-            crops = crops[:, None]  # [K, 1, L]
-            if corruption is not None:
-                crops = corruption(crops)
-            pending.append(crops.to(device, non_blocking=True))
-            owners.append(torch.full((len(crops),), i))
-            counts[i] = len(crops)
-            if sum(len(c) for c in pending) >= batch_crops:
-                flush()
-        if pending:
-            flush()
-    finally:
-        encoder.train(was_training)
-    kept = torch.nonzero(counts).reshape(-1)
-    if sums is None:  # every file was skipped
-        return Embeddings(np.zeros((0, 0), np.float32), kept.numpy(), skipped)
-    embeddings = (sums[kept] / counts[kept, None]).numpy().astype(np.float32)  # [N_kept, D]
-    return Embeddings(embeddings, kept.numpy(), skipped)
-
-
-def extract_embeddings(
-    encoder: nn.Module,
-    paths: list,
-    *,
-    sample_rate: int,
-    crop_samples: int,
-    max_crops: int = 64,
-    batch_crops: int = 256,
-    corruption: Callable[[Tensor], Tensor] | None = None,
-    corruption_id: str = "",
-    cache_dir: str | os.PathLike | None = None,
-    workers: int | str = 0,
-    skip_bad: bool = False,
-    skipped: SkippedFiles | None = None,
-    progress: bool = True,
-) -> Embeddings:
-    """Average frozen-encoder embeddings over each track's crops (probing protocol, Sec. 5.2).
-
-    The one extraction path of the project: probes, ``python -m semisup.evaluate`` and
-    ``python -m semisup.embed`` all call it.
-
-    Parameters
-    ----------
-    encoder : nn.Module
-        Maps ``[K, 1, L]`` crops to ``[K, D]``; used in eval mode, on its own device (CUDA:
-        crops go through pinned memory).
-    paths : list of path-like
-        Audio files, one embedding each.
-    sample_rate, crop_samples : int
-        The encoder's input rate (Hz) and crop length ``L`` (samples).
-    max_crops : int
-        At most this many non-overlapping crops per track, from its start (64 in the paper).
-    batch_crops : int
-        Crops per forward pass, gathered across consecutive tracks (memory knob only).
-    corruption : callable, optional
-        Applied to each track's crops ``[K, 1, L]`` before encoding (Sec. 5.3 robustness).
-    corruption_id : str
-        Names the corruption in the cache key (required with ``corruption`` and a cache).
-    cache_dir : path-like, optional
-        Where ``<key>.npz`` files are kept. The key hashes the weights, the device type (CPU
-        and CUDA kernels differ in the last bits), each file's path, size and mtime (a file
-        rewritten or touched gives a new key), ``sample_rate``, ``crop_samples``,
-        ``max_crops`` and ``corruption_id``. A file holds ``embeddings``, ``kept`` and the
-        skipped files with their reasons; it is written atomically once the whole list is
-        done.
-    workers : int or "auto"
-        DataLoader processes decoding tracks while the encoder runs; 0 decodes in this
-        process, one track after the other. ``"auto"``: as training's loader
-        (:func:`semisup.train.loader_workers`). The result does not depend on it.
-    skip_bad : bool
-        Leave out unreadable or empty files (MTAT's three zero-byte MP3s), recording them in
-        ``skipped`` (a warning per file); otherwise the first one raises
-        :class:`AudioFileError`. Missing files always raise, before any decoding.
-    skipped : SkippedFiles, optional
-        Log of the files left out (a fresh one when None).
-    progress : bool
-        Show a progress bar over tracks.
-
-    Returns
-    -------
-    Embeddings
-        ``embeddings`` float32 ``[N_kept, D]``, ``kept`` int64 ``[N_kept]``, ``skipped``.
-    """
-    if corruption is not None and cache_dir is not None and not corruption_id:
-        raise ValueError("corruption_id must name the corruption when a cache_dir is used")
-    device = next(encoder.parameters()).device
-    if workers == "auto":
-        from semisup.train import loader_workers
-
-        workers = loader_workers("auto", device)
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
-        raise ValueError(f"workers must be an int >= 0 or 'auto', got {workers!r}")
-    fingerprints = file_fingerprints(paths)  # missing files fail here
-    cache_path, result = None, None
-    if cache_dir is not None:
-        key = hashlib.sha256(
-            repr((CACHE_VERSION, weights_hash(encoder), device.type, fingerprints, sample_rate, crop_samples,
-                  max_crops, corruption_id)).encode()
-        ).hexdigest()[:24]
-        cache_path = Path(cache_dir) / f"{key}.npz"
-        if cache_path.exists():
-            result = _load_cache(cache_path)
-    if result is None:
-        result = _encode_tracks(encoder, paths, sample_rate, crop_samples, max_crops, batch_crops, corruption,
-                                workers, skip_bad, progress)
-        if cache_path is not None:
-            _save_cache(cache_path, result)
-    log = skipped if skipped is not None else SkippedFiles()
-    for path, reason in result.skipped.items():  # also when read from the cache
-        if not skip_bad:
-            raise AudioFileError(reason)
-        log.add(path, AudioFileError(reason))
-    return result
-
-
-def embed_split(encoder: nn.Module, dataset, split: str, cache_dir=None, **options) -> np.ndarray:
-    """Embeddings ``[N, D]`` of one split of a dataset with an encoder's own input format.
-
-    A thin wrapper of :func:`extract_embeddings` (same ``options``); a bad file raises, so
-    the rows match ``dataset.subset(split)``.
-    """
-    return extract_embeddings(
-        encoder, dataset.subset(split).paths, sample_rate=encoder.sample_rate,
-        crop_samples=encoder.crop_samples, cache_dir=cache_dir, **options,
-    ).embeddings
-
-
 def _loss_fn(task_type: str) -> nn.Module:
     losses = {"multilabel": nn.BCEWithLogitsLoss(), "multiclass": nn.CrossEntropyLoss(), "regression": nn.MSELoss()}
     if task_type not in losses:
@@ -457,21 +217,60 @@ def _targets(y: np.ndarray, task_type: str) -> Tensor:
     return torch.as_tensor(y, dtype=torch.long if task_type == "multiclass" else torch.float32)
 
 
+def _as_pool(x: np.ndarray | CropEmbeddings) -> tuple[Tensor, Tensor]:
+    """Crops ``[K_total, D]`` (float32) and per-track offsets ``[N + 1]`` of probe inputs.
+
+    Track means ``[N, D]`` are a pool of one crop per track.
+    """
+    if isinstance(x, CropEmbeddings):
+        return torch.as_tensor(x.crops).float(), torch.as_tensor(x.offsets)
+    crops = torch.as_tensor(x, dtype=torch.float32)
+    return crops, torch.arange(len(crops) + 1)
+
+
+def draw_crops(crops: Tensor, offsets: Tensor, generator: torch.Generator) -> Tensor:
+    """One crop per track, uniformly at random within each track's pool (one probe epoch).
+
+    Parameters
+    ----------
+    crops : Tensor
+        ``[K_total, D]`` crop embeddings, track ``j``'s in ``crops[offsets[j]:offsets[j + 1]]``.
+    offsets : Tensor
+        int64 ``[N + 1]``.
+    generator : torch.Generator
+        The probe's; untouched when every track has one crop (track means), so the averaged
+        protocol draws nothing.
+
+    Returns
+    -------
+    Tensor
+        ``[N, D]``.
+    """
+    counts = offsets[1:] - offsets[:-1]  # [N]
+    if bool((counts == 1).all()):
+        return crops[offsets[:-1]]
+    pick = (torch.rand(len(counts), generator=generator, dtype=torch.float64) * counts).long()  # [N]
+    return crops[offsets[:-1] + pick]
+
+
 def train_probe(
-    x_train: np.ndarray,
+    x_train: np.ndarray | CropEmbeddings,
     y_train: np.ndarray,
-    x_valid: np.ndarray,
+    x_valid: np.ndarray | CropEmbeddings,
     y_valid: np.ndarray,
     task_type: str,
     n_outputs: int,
     config: ProbeConfig | None = None,
 ) -> tuple[MLPProbe, pd.DataFrame]:
-    """Train an MLP probe with early stopping on validation loss (Sec. 4.3).
+    """Train a probe with early stopping on validation loss (Sec. 4.3, the authors' protocol).
+
+    Each epoch draws one crop per train track and one per valid track (:func:`draw_crops`)
+    from the pools; with track means ``[N, D]`` the same vectors serve every epoch.
 
     Parameters
     ----------
-    x_train, x_valid : array [N, D]
-        Frozen embeddings.
+    x_train, x_valid : array [N, D] or CropEmbeddings
+        Frozen embeddings: track means, or crop pools (one row of ``y`` per track).
     y_train, y_valid : array
         Targets: int ``[N]`` (multiclass), 0/1 ``[N, C]`` (multilabel), float ``[N, K]``.
     task_type : str
@@ -479,7 +278,7 @@ def train_probe(
     n_outputs : int
         Number of classes / tags / regression targets.
     config : ProbeConfig
-        Head and optimiser settings.
+        Head and optimiser settings; its seed drives initialisation, batch order and draws.
 
     Returns
     -------
@@ -489,23 +288,28 @@ def train_probe(
     """
     config = config or ProbeConfig()
     loss_fn = _loss_fn(task_type)
-    if len(x_train) == 0 or len(x_valid) == 0:
-        raise ValueError(f"probe needs non-empty train and valid splits, got {len(x_train)} and {len(x_valid)}")
+    (train_crops, train_offsets), (valid_crops, valid_offsets) = _as_pool(x_train), _as_pool(x_valid)
+    n_train, n_valid = len(train_offsets) - 1, len(valid_offsets) - 1
+    if n_train == 0 or n_valid == 0:
+        raise ValueError(f"probe needs non-empty train and valid splits, got {n_train} and {n_valid}")
+    if (n_train, n_valid) != (len(y_train), len(y_valid)):
+        raise ValueError(f"{n_train} train and {n_valid} valid tracks embedded but {len(y_train)} and "
+                         f"{len(y_valid)} targets given: pass one target row per track")
     generator = torch.Generator().manual_seed(config.seed)
     torch.manual_seed(config.seed)  # layer initialisation
-    xt, yt = torch.as_tensor(x_train, dtype=torch.float32), _targets(y_train, task_type)
-    xv, yv = torch.as_tensor(x_valid, dtype=torch.float32), _targets(y_valid, task_type)
-    probe = MLPProbe(xt.shape[1], n_outputs, tuple(config.hidden), config.dropout)
-    if config.standardize:
-        probe.mean.copy_(xt.mean(0))
-        probe.std.copy_(xt.std(0).clamp_min(1e-6))
+    yt, yv = _targets(y_train, task_type), _targets(y_valid, task_type)
+    probe = MLPProbe(train_crops.shape[1], n_outputs, tuple(config.hidden), config.dropout)
+    if config.standardize:  # over every train crop: the inputs the probe will see
+        probe.mean.copy_(train_crops.mean(0))
+        probe.std.copy_(train_crops.std(0).clamp_min(1e-6))
     optimizer = torch.optim.Adam(probe.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     best_loss, best_state, stale, history = float("inf"), None, 0, []
     for epoch in range(config.max_epochs):
         probe.train()
-        order = torch.randperm(len(xt), generator=generator)
+        xt = draw_crops(train_crops, train_offsets, generator)  # [N_train, D]
+        order = torch.randperm(n_train, generator=generator)
         total = 0.0
-        for start in range(0, len(xt), config.batch_size):
+        for start in range(0, n_train, config.batch_size):
             batch = order[start:start + config.batch_size]
             loss = loss_fn(probe(xt[batch]), yt[batch])
             optimizer.zero_grad()
@@ -514,8 +318,8 @@ def train_probe(
             total += loss.item() * len(batch)
         probe.eval()
         with torch.no_grad():
-            valid_loss = loss_fn(probe(xv), yv).item()
-        history.append({"epoch": epoch, "train_loss": total / len(xt), "valid_loss": valid_loss})
+            valid_loss = loss_fn(probe(draw_crops(valid_crops, valid_offsets, generator)), yv).item()
+        history.append({"epoch": epoch, "train_loss": total / n_train, "valid_loss": valid_loss})
         if valid_loss < best_loss - 1e-6:
             best_loss, best_state, stale = valid_loss, copy.deepcopy(probe.state_dict()), 0
         else:
@@ -560,7 +364,10 @@ def probe_task(
     skipped: SkippedFiles | None = None,
     progress: bool = True,
 ) -> ProbeResult:
-    """Extract embeddings, train a probe on train/valid, score it on test (Sec. 5.2).
+    """Extract embeddings, train a probe on train/valid, score it on test (Sec. 4.3, 5.2).
+
+    ``config.protocol`` says what train/valid embeddings are (module docstring): crop pools
+    (``"crops"``, default) or track means (``"averaged"``); test is always the track mean.
 
     Parameters
     ----------
@@ -571,11 +378,11 @@ def probe_task(
     sample_rate, crop_samples : int
         Encoder input rate and crop length.
     config : ProbeConfig, optional
-        Defaults to the dataset's Table 5 row, :func:`probe_config`.
+        Defaults to the dataset's row, :func:`probe_config` (protocol ``"crops"``).
     cache_dir : path-like, optional
         Embedding cache.
     max_crops : int
-        Crops per track at extraction.
+        Crops per track at extraction: of the test mean and of each crop pool.
     corruptions : dict, optional
         ``{name: fn}``; the same probe is also scored on test embeddings of corrupted audio,
         the scores landing under ``"<name>/<metric>"`` (Sec. 5.3, Appendix 9.4).
@@ -606,12 +413,19 @@ def probe_task(
             corruption_id=corruption_id, workers=workers, skip_bad=skip_bad, skipped=skipped, progress=progress,
         )
 
-    found = {s: embed(s) for s in splits}
+    def pool(split):
+        return extract_crop_embeddings(
+            encoder, splits[split].paths, sample_rate=sample_rate, crop_samples=crop_samples, max_crops=max_crops,
+            cache_dir=cache_dir, workers=workers, skip_bad=skip_bad, skipped=skipped, progress=progress,
+        )
+
+    # "crops": train/valid draw from crop pools, test uses track means; "averaged": means only.
+    found = {s: pool(s) if config.protocol == "crops" and s != "test" else embed(s) for s in splits}
     for split, result in found.items():
         if len(result.kept) == 0:
             raise ValueError(f"dataset {dataset.name!r}: none of the {len(splits[split])} {split} files could be "
                              f"read, e.g. {next(iter(result.skipped.values()))}")
-    x = {s: result.embeddings for s, result in found.items()}
+    x = {s: result if isinstance(result, CropEmbeddings) else result.embeddings for s, result in found.items()}
     y = {s: splits[s].labels[result.kept] for s, result in found.items()}
     n_outputs = len(dataset.classes) if dataset.task_type != "regression" else dataset.labels.reshape(len(dataset), -1).shape[1]
     probe, history = train_probe(x["train"], y["train"], x["valid"], y["valid"], dataset.task_type, n_outputs, config)
@@ -647,11 +461,51 @@ def _task_name(task: str) -> str:
         return str(task)
 
 
+def _protocols(table: pd.DataFrame) -> pd.Series:
+    """Each row's probe protocol; rows written before the column existed were averaged."""
+    if "protocol" not in table:
+        return pd.Series(LEGACY_PROTOCOL, index=table.index)
+    return table["protocol"].fillna(LEGACY_PROTOCOL)
+
+
+def protocol_of(table: pd.DataFrame, source: str) -> str:
+    """Return the one probe protocol of a result table (``source`` names it in errors).
+
+    Raises
+    ------
+    ValueError
+        When the rows mix protocols (an old run's rows beside new ones, say), so no summary
+        is ever computed from mixed-protocol numbers.
+    """
+    found = sorted(set(_protocols(table)))
+    if len(found) != 1:
+        where = {p: sorted(set(table.loc[_protocols(table) == p, "run"].astype(str)))[:3] if "run" in table else []
+                 for p in found}
+        raise ValueError(f"{source} mixes probe protocols {found} (e.g. runs {where}); re-probe the old runs "
+                         f"(delete their folders or results) so every number comes from one protocol")
+    return found[0]
+
+
 def append_results(csv_path: str | os.PathLike, rows: list[dict]) -> pd.DataFrame:
-    """Append tidy result rows to a CSV atomically (read, concatenate, write temp, rename)."""
+    """Append tidy result rows to a CSV atomically (read, concatenate, write temp, rename).
+
+    Raises
+    ------
+    ValueError
+        When the rows' ``protocol`` differs from that of rows already in the file (rows
+        without the column were written by the ``"averaged"`` protocol): one CSV never
+        mixes probe protocols.
+    """
     csv_path = Path(csv_path)
     new = pd.DataFrame(rows)
-    table = pd.concat([pd.read_csv(csv_path), new], ignore_index=True) if csv_path.exists() else new
+    old = pd.read_csv(csv_path) if csv_path.exists() else None
+    if old is not None and len(old) and "protocol" in new:
+        before = set(_protocols(old))
+        if before != set(new["protocol"]):
+            raise ValueError(f"{csv_path} holds probe results of protocol {sorted(before)}, these rows are "
+                             f"{sorted(set(new['protocol']))}: write them to another file (or delete the old one), "
+                             f"so no table mixes protocols")
+    table = new if old is None else pd.concat([old, new], ignore_index=True)
     atomic_write(csv_path, lambda tmp: table.to_csv(tmp, index=False))
     return table
 
@@ -666,6 +520,7 @@ def probe_run(
     corruptions: dict[str, Callable[[Tensor], Tensor]] | None = None,
     max_epochs: int | None = None,
     max_crops: int = 64,
+    protocol: str = "crops",
     device: str = "cpu",
     workers: int | str = 0,
     skipped: SkippedFiles | None = None,
@@ -686,18 +541,22 @@ def probe_run(
         or datasets loaded from specs; each must have train, valid and test splits. The spec
         string is the ``task`` column.
     seed : int
-        Probe initialisation and batch order.
+        Probe initialisation, batch order and crop draws.
     results_csv : path-like, optional
-        Append the rows there (atomically).
+        Append the rows there (atomically; never to a file of another protocol).
     cache_dir : path-like, optional
         Embedding cache (default: ``<run>/embeddings`` for a run directory, none for an
         encoder).
     corruptions : dict, optional
         Extra test-time corruptions, see :func:`probe_task`.
     max_epochs : int, optional
-        Cap on probe epochs (smoke runs); default from the task's :class:`ProbeConfig`.
+        Cap on probe epochs (smoke runs): each task trains for at most the smaller of this and
+        its :class:`ProbeConfig`'s ``max_epochs``.
     max_crops : int
-        Crops per track at extraction.
+        Crops per track at extraction (test mean and crop pools).
+    protocol : str
+        ``"crops"`` (the authors': one random crop per track and epoch) or ``"averaged"``
+        (track means everywhere); see the module docstring.
     device : str
         Where a run's encoder is loaded.
     workers : int or "auto"
@@ -712,7 +571,7 @@ def probe_run(
     Returns
     -------
     pandas.DataFrame
-        Columns ``run, checkpoint, task, metric, value, seed``.
+        Columns ``run, checkpoint, task, metric, value, seed, protocol``.
     """
     from semisup.data.spec import DatasetSpec
     from semisup.train import load_encoder
@@ -721,14 +580,16 @@ def probe_run(
         encoder, run_name, run_cache = run, run_name or "encoder", None
     else:
         encoder, run_name, run_cache = load_encoder(run, device), run_name or Path(run).name, Path(run) / "embeddings"
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"probe protocol {protocol!r}: choose one of {PROTOCOLS}")
     checkpoint = weights_hash(encoder)
     rows = []
     for task in progress_bar(tasks, desc="probing tasks", disable=not progress):
         dataset = task if isinstance(task, AudioDataset) else DatasetSpec.parse(task).load()
         task = str(task) if isinstance(task, str) else dataset.info.get("spec", dataset.name)
-        config = replace(probe_config(dataset), seed=seed)
-        if max_epochs is not None:
-            config = replace(config, max_epochs=max_epochs)
+        config = replace(probe_config(dataset), seed=seed, protocol=protocol)
+        if max_epochs is not None:  # a cap: a task's own schedule (NSynth: 20) stays when shorter
+            config = replace(config, max_epochs=min(config.max_epochs, max_epochs))
         result = probe_task(
             encoder, dataset, sample_rate=encoder.sample_rate, crop_samples=encoder.crop_samples,
             config=config, cache_dir=cache_dir or run_cache, max_crops=max_crops,
@@ -736,7 +597,7 @@ def probe_run(
         )
         rows += [
             {"run": run_name, "checkpoint": checkpoint, "task": task,
-             "metric": metric, "value": value, "seed": seed}
+             "metric": metric, "value": value, "seed": seed, "protocol": protocol}
             for metric, value in result.scores.items()
         ]
     table = pd.DataFrame(rows)

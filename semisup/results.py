@@ -76,10 +76,16 @@ def summarise(out: Path, specs: dict[str, str]) -> str:
 
     ``specs`` are the dataset specs the notebooks ran with (see :func:`run_notebooks`).
     """
+    from semisup.probe import protocol_of
+
     pitch, tags = specs["pitch"], specs["tags"]
     pitch_model = DatasetSpec.parse(pitch).slug
     lines = ["| effect | measure | ours (mean ± sd over seeds, %) | paper (%) | holds? |", "|---|---|---|---|---|"]
     cross = pd.read_csv(out / "cross_task.csv")
+    sweep = pd.read_csv(out / "sweeps" / "ps_bs" / "results.csv")
+    robust = pd.read_csv(out / "robustness.csv")
+    # One probe protocol for every effect (runs probed before the "crops" default are refused).
+    protocol = protocol_of(pd.concat([cross, sweep, robust], ignore_index=True), f"the result tables in {out}")
 
     def score(model, task, metric):
         rows = cross[(cross["model"] == model) & (cross["task"] == task) & (cross["metric"] == metric)]
@@ -99,7 +105,6 @@ def summarise(out: Path, specs: dict[str, str]) -> str:
     if len(control_pitch):
         lines.append(f"| E1 control | pitch probe accuracy, SSL without pitch shifting | {mean_sd(control_pitch)} | "
                      f"— | labels add {100 * (semi_pitch - control_pitch).mean():+.1f} over it |")
-    sweep = pd.read_csv(out / "sweeps" / "ps_bs" / "results.csv")
     by_ps = sweep[(sweep["task"] == tags) & (sweep["metric"] == "auroc")].groupby("ps")["value"]
     means = by_ps.mean()
     steps = 100 * means.diff().dropna()
@@ -109,7 +114,6 @@ def summarise(out: Path, specs: dict[str, str]) -> str:
                f"no: {means.index[0]:g} → {means.index[-1]:g} {overall:+.1f}, but falls at {', '.join(falls)}")
     ours = ", ".join(f"{ps:g}: {mean_sd(v)}" for ps, v in by_ps)
     lines.append(f"| E2 | tags ROC-AUC at p_s = b_s | {ours} | 0: 88.8, 0.1: 89.5, 0.5: 89.7, 1: 90.3 | {verdict} |")
-    robust = pd.read_csv(out / "robustness.csv")
     robust = robust[(robust["metric"] == "auroc") & robust["severity"].notna()]
     worst = robust["severity"].max()
     per_seed = robust.pivot_table(index=["model", "seed"], columns="severity", values="value")
@@ -125,6 +129,7 @@ def summarise(out: Path, specs: dict[str, str]) -> str:
     ssl_knn, pitch_knn = by_model.get_group("self-supervised"), by_model.get_group("semi-supervised (pitch)")
     lines.append(f"| E4 | kNN pitch-class accuracy: SSL → pitch semi-sup | {mean_sd(ssl_knn)} → {mean_sd(pitch_knn)} | "
                  f"(t-SNE, Figure 4) | {'yes' if pitch_knn.mean() > ssl_knn.mean() else 'no'} |")
+    lines.append(f"\nprobe protocol: `{protocol}` (semisup.probe)")
     return "\n".join(lines)
 
 

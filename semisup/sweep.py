@@ -245,6 +245,9 @@ def _check_same_parameters(folder: Path, params: dict) -> None:
 def aggregate(sweep_dir: str | os.PathLike, out: str | os.PathLike | None = None) -> pd.DataFrame:
     """Collect every run's ``probe_results.csv`` with its grid parameters into one tidy table.
 
+    Runs probed with different protocols (finished runs from before the ``"crops"`` default
+    beside new ones) are an error (:func:`semisup.probe.protocol_of`), never one table.
+
     Also writes it to ``<sweep_dir>/results.csv`` (or ``out``).
     """
     sweep_dir = repo_path(sweep_dir)
@@ -263,7 +266,10 @@ def aggregate(sweep_dir: str | os.PathLike, out: str | os.PathLike | None = None
         tables.append(table)
     if not tables:
         raise FileNotFoundError(f"no run under {sweep_dir} has a probe_results.csv yet: run the sweep first")
+    from semisup.probe import protocol_of
+
     result = pd.concat(tables, ignore_index=True)
+    result["protocol"] = protocol_of(result, str(sweep_dir))  # refuses runs probed with another protocol
     out = Path(out) if out else sweep_dir / "results.csv"
     atomic_write(out, lambda tmp: result.to_csv(tmp, index=False))
     return result

@@ -8,7 +8,7 @@ import soundfile as sf
 
 from semisup import embed
 from semisup.data.fixtures import music, write_mp3
-from semisup.probe import extract_embeddings, weights_hash
+from semisup.extract import extract_embeddings, weights_hash
 from semisup.train import load_encoder
 
 

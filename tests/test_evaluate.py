@@ -11,8 +11,8 @@ import torch
 from semisup import evaluate
 from semisup.data import fixtures
 from semisup.encoders import random_encoder
+from semisup.extract import weights_hash
 from semisup.metrics import chance_level
-from semisup.probe import weights_hash
 from semisup.train import load_encoder
 
 
@@ -28,6 +28,7 @@ def test_random_init_on_mtat_counts_the_zero_byte_files_and_completes(tmp_path, 
     counts = table[table["metric"].str.startswith("n_skipped")].set_index("metric")["value"].to_dict()
     assert counts == {"n_skipped_train": 3, "n_skipped_valid": 0, "n_skipped_test": 0}  # folders 6, 8, 9: train
     assert set(table["run"]) == {"random-init-small"} and set(table["task"]) == {f"mtat:{root}"}
+    assert set(table["protocol"]) == {"crops"}  # the authors' protocol by default
     assert set(table["checkpoint"]) == {weights_hash(random_encoder("small", 0))}
     assert 0 <= table.set_index("metric").loc["auroc", "value"] <= 1
     assert pd.read_csv(out).equals(table)
@@ -40,7 +41,7 @@ def test_cli_on_nsynth_appends_to_the_csv_and_keeps_it_whole_on_failure(tmp_path
     root = fixtures.write_nsynth(tmp_path / "nsynth", n_notes={"train": 8, "valid": 4, "test": 4}, seconds=1.5)
     out = tmp_path / "results.csv"
     pd.DataFrame([{"run": "earlier", "checkpoint": "x", "task": "t", "metric": "accuracy", "value": 0.5,
-                   "seed": 0}]).to_csv(out, index=False)
+                   "seed": 0, "protocol": "crops"}]).to_csv(out, index=False)
     spec = f"nsynth:{root}?label=pitch"
     command = [sys.executable, "-m", "semisup.evaluate", "--random-init", "small", "--task", spec, "--out", str(out),
                "--max-epochs", "2", "--workers", "2", "--no-progress"]
@@ -56,6 +57,23 @@ def test_cli_on_nsynth_appends_to_the_csv_and_keeps_it_whole_on_failure(tmp_path
                          timeout=300)
     assert bad.returncode != 0 and f"{tmp_path}/absent" in bad.stderr
     assert out.read_bytes() == before
+
+
+def test_the_averaged_protocol_is_an_option_and_never_lands_in_a_crops_csv(tmp_path):
+    root = fixtures.write_nsynth(tmp_path / "nsynth", n_notes={"train": 8, "valid": 4, "test": 4}, seconds=1.5)
+    out = tmp_path / "results.csv"
+    common = ["--random-init", "small", "--task", f"nsynth:{root}?label=pitch", "--out", str(out), "--max-epochs",
+              "2", "--workers", "0", "--no-progress", "--cache-dir", str(tmp_path / "cache")]
+    averaged = evaluate.main([*common, "--protocol", "averaged"])
+    assert set(averaged["protocol"]) == {"averaged"}
+    before = out.read_bytes()
+    with pytest.raises(ValueError, match="holds probe results of protocol \\['averaged'\\]"):
+        evaluate.main(common)  # crops, the default
+    assert out.read_bytes() == before
+    crops = evaluate.main([*common[:4], "--out", str(tmp_path / "crops.csv"), *common[6:]])
+    assert set(crops["protocol"]) == {"crops"}
+    # Test embeddings (track means) are shared, so they came from the cache: 3 pools + 3 means.
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 3 + 2
 
 
 def test_a_trained_run_is_evaluated_from_its_folder(tiny_run, tiny_data, tmp_path):

@@ -64,6 +64,7 @@ def test_notebooks_run_under_nbval(tiny_data, tmp_path):
     assert len(metrics) == 2 and metrics["loss"].between(0, 20).all()
     probes = pd.read_csv(tmp_path / "run02" / "probe_results.csv")
     assert set(probes["task"]) == set(smoke_parameters(str(tiny_data), tmp_path)["03_probe.ipynb"]["tasks"])
+    assert set(probes["protocol"]) == {"crops"}  # the authors' protocol by default
     scores = probes[probes["metric"] != "n_classes_scored"]
     assert scores["value"].between(0, 1).all()
     sweep = pd.read_csv(tmp_path / "papermill_runs" / "ps_bs" / "results.csv")

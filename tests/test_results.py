@@ -1,4 +1,5 @@
 import pandas as pd
+import pytest
 
 from semisup.results import DEFAULT_SPECS, summarise
 
@@ -50,3 +51,15 @@ def test_table3_holds_the_papers_cross_task_grid():
     assert table["self-supervised", "nsynth:pitch"] == 36.8 and table["nsynth:pitch", "nsynth:pitch"] == 79.0
     assert table["giantsteps", "giantsteps"] == 22.3 and table["vocalset:singer", "vocalset:singer"] == 87.1
     assert len(table) == 14 * 13
+
+
+def test_summary_refuses_tables_of_mixed_protocols_and_names_the_one_used(tmp_path):
+    _write_tables(tmp_path, {ps: 0.7 + ps / 10 for ps in (0, 0.1, 0.5, 1)})
+    assert summarise(tmp_path, DEFAULT_SPECS).endswith("probe protocol: `averaged` (semisup.probe)")  # old tables
+    cross = pd.read_csv(tmp_path / "cross_task.csv").assign(protocol="crops")
+    cross.to_csv(tmp_path / "cross_task.csv", index=False)  # re-probed; the sweep and 05 not
+    with pytest.raises(ValueError, match=r"mixes probe protocols \['averaged', 'crops'\]"):
+        summarise(tmp_path, DEFAULT_SPECS)
+    for name in ("sweeps/ps_bs/results.csv", "robustness.csv"):
+        pd.read_csv(tmp_path / name).assign(protocol="crops").to_csv(tmp_path / name, index=False)
+    assert summarise(tmp_path, DEFAULT_SPECS).endswith("probe protocol: `crops` (semisup.probe)")

@@ -46,6 +46,19 @@ def test_aggregate_joins_params_and_results(tmp_path):
         aggregate(tmp_path / "empty")
 
 
+def test_aggregate_refuses_runs_probed_with_another_protocol(tmp_path):
+    for ps, protocol in ((0.1, None), (0.5, "crops")):  # a finished run from before the protocol column
+        run = tmp_path / "sweep" / f"ps={ps}_seed=0"
+        run.mkdir(parents=True)
+        (run / "params.json").write_text(json.dumps({"parameters": {"ps": ps, "seed": 0, "run_dir": str(run)}}))
+        row = {"checkpoint": "x", "task": "tags", "metric": "auroc", "value": ps}
+        pd.DataFrame([row if protocol is None else {**row, "protocol": protocol}]).to_csv(
+            run / "probe_results.csv", index=False)
+    with pytest.raises(ValueError, match=r"mixes probe protocols \['averaged', 'crops'\].*ps=0.1_seed=0"):
+        aggregate(tmp_path / "sweep")
+    assert not (tmp_path / "sweep" / "results.csv").exists()
+
+
 def test_tied_parameters_share_an_axis():
     spec = load_grid({"sweep": "s", "notebooks": ["a"], "grid": {"ps,bs": [[0.1, 0.1], [1.0, 1.0]]}, "seeds": [3]})
     assert [name for name, _ in expand_grid(spec)] == ["ps=0.1_bs=0.1_seed=3", "ps=1.0_bs=1.0_seed=3"]

@@ -3,7 +3,9 @@
 Training reads one random chunk of ``V * L`` samples per clip (Sec. 4.2: "one contiguous
 chunk cut into adjacent crops"), so :func:`read_chunk` seeks into the file and decodes only
 that chunk (soundfile ``seek`` + ``read``), never the whole track. Evaluation (probing
-protocol, Sec. 5.2) cuts the whole track into non-overlapping crops, :func:`read_crops`.
+protocol, Sec. 5.2) cuts the whole track into non-overlapping crops, :func:`read_crops`
+(the test embedding), and into a pool of overlapping crops at offsets spread over the whole
+track, :func:`read_crop_pool` (from which a probe draws one random crop per epoch).
 
 Conventions
 -----------
@@ -56,6 +58,8 @@ __all__ = [
     "read_audio",
     "read_crops",
     "cut_crops",
+    "crop_starts",
+    "read_crop_pool",
     "iter_crops",
     "get_resampler",
 ]
@@ -376,6 +380,53 @@ def cut_crops(audio: Tensor, crop_samples: int) -> Tensor:
     if n_crops == 0:
         return _fit(audio, crop_samples)[None]  # [1, L]
     return audio[: n_crops * crop_samples].reshape(n_crops, crop_samples)  # [K, L]
+
+
+def crop_starts(n_samples: int, crop_samples: int, hop_samples: int, max_crops: int = 64) -> np.ndarray:
+    """Offsets (samples) of a track's crop pool: evenly spread from 0 to ``T - L``.
+
+    ``K = min(max_crops, ceil((T - L) / hop) + 1)`` offsets, the first at 0 and the last at
+    ``T - L`` (a crop ending with the track), spaced at most ``hop_samples`` apart while
+    ``K < max_crops`` and evenly over the whole track beyond that, so a long track costs
+    ``max_crops`` crops. A track no longer than one crop has the single offset 0.
+
+    Returns
+    -------
+    np.ndarray
+        int64 ``[K]``, increasing.
+    """
+    crop_samples = _check_request("crop_samples", crop_samples)
+    hop_samples = _check_request("hop_samples", hop_samples)
+    max_crops = _check_request("max_crops", max_crops)
+    slack = n_samples - crop_samples
+    if slack <= 0:
+        return np.zeros(1, dtype=np.int64)
+    n_crops = min(max_crops, math.ceil(slack / hop_samples) + 1)
+    if n_crops == 1:
+        return np.zeros(1, dtype=np.int64)
+    return np.round(np.linspace(0, slack, n_crops)).astype(np.int64)
+
+
+def read_crop_pool(
+    path: str | os.PathLike, crop_samples: int, sample_rate: int, *, hop_samples: int, max_crops: int = 64
+) -> Tensor:
+    """Cut a whole track into overlapping crops at :func:`crop_starts` offsets (probe training).
+
+    The authors' probes train and validate on one crop per track and epoch at a random offset
+    (README, "Probes"); embedding this pool once and drawing from it each epoch stands in for
+    decoding and encoding a fresh random crop every epoch.
+
+    Returns
+    -------
+    Tensor
+        float32 ``[K, L]`` crops in time order; a track shorter than one crop gives ``K = 1``
+        zero-padded crop.
+    """
+    audio = read_audio(path, sample_rate)  # [T]
+    starts = crop_starts(audio.shape[0], crop_samples, hop_samples, max_crops)
+    if audio.shape[0] < crop_samples:
+        return _fit(audio, crop_samples)[None]  # [1, L]
+    return torch.stack([audio[start:start + crop_samples] for start in starts.tolist()])  # [K, L]
 
 
 def iter_crops(
