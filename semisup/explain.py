@@ -20,7 +20,8 @@ import torch
 
 from semisup.loss import contrastive_sparsity, multi_hot
 
-__all__ = ["NO_LABELED", "percent", "sparsity_percent", "describe_targets", "training_summary"]
+__all__ = ["NO_LABELED", "percent", "sparsity_percent", "describe_targets", "training_summary",
+           "describe_pitch_maps"]
 
 NO_LABELED = "n/a (no labeled clips)"
 
@@ -76,8 +77,8 @@ def describe_targets(labels: torch.Tensor, labeled, criterion: int | str = 1) ->
     shared = y[labeled] @ y[labeled].T  # [B_l, B_l]
     off_diagonal = ~torch.eye(n_labeled, dtype=torch.bool)
     pairs = int(((shared >= 1) & off_diagonal).sum()) // 2
-    lines = [(f"{n_labeled} of the {n_clips} clips are labeled ({y.shape[1]} classes, "
-              f"{_count_range(per_clip)} label(s) per clip); {pairs} pairs of them share a label.")]
+    lines = [(f"{n_labeled} of the {n_clips} clips are labeled ({_count_range(per_clip)} label(s) per clip); "
+              f"{pairs} pairs of them share a label.")]
     if isinstance(criterion, int) and criterion > 1:
         strict = int(((shared >= criterion) & off_diagonal).sum()) // 2
         lines.append(f"Under the run's criterion C = {criterion}, {strict} pairs are positives.")
@@ -105,3 +106,37 @@ def training_summary(metrics: pd.DataFrame) -> pd.DataFrame:
     rows = {"loss": f"{means['loss']:.3f}", "s_sl (%)": percent(means["s_sl"]),
             "s_smsl (%)": percent(means["s_smsl"]), "labeled share of the batch (%)": percent(means["labeled_fraction"])}
     return pd.Series(rows, name=f"mean of the last {len(last)} steps").to_frame()
+
+
+def describe_pitch_maps(scores: dict[str, dict[str, float]], n_points: int) -> str:
+    """Say what the t-SNE maps of Figure 4 can show, from :func:`semisup.embedding.neighbour_pitch`.
+
+    Parameters
+    ----------
+    scores : dict
+        Model name -> ``neighbour_pitch`` scores on the mapped points (same points for all).
+    n_points : int
+        Number of mapped notes.
+
+    Returns
+    -------
+    str
+        Per model: the share of nearest neighbours with the same pitch class and their mean
+        distance in semitones, each against chance; then whether a reader can expect
+        single-colour clusters (most neighbours share a pitch class) or only runs of hues.
+    """
+    lines = []
+    for name, score in scores.items():
+        lines.append(f"{name}: {100 * score['same_pitch_class']:.1f} % of each note's {score['k']} nearest "
+                     f"neighbours share its pitch class (chance {100 * score['same_pitch_class_chance']:.1f} %); "
+                     f"they lie {score['semitones']:.1f} semitones away on average (random pairs: "
+                     f"{score['semitones_chance']:.1f}).")
+    best = max(scores.values(), key=lambda score: score["same_pitch_class"])
+    if best["same_pitch_class"] >= 0.5:
+        lines.append(f"Most neighbours share a pitch class, so single-colour clusters can form among these "
+                     f"{n_points} notes.")
+    else:
+        lines.append(f"In no map do most neighbours share a pitch class, so do not expect single-colour clusters "
+                     f"among these {n_points} notes: at best runs of neighbouring hues or heights along the arms. "
+                     f"The difference between the models is in the numbers above more than in the picture.")
+    return "\n".join(lines)

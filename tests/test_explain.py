@@ -7,6 +7,7 @@ import torch
 
 from semisup.explain import (
     NO_LABELED,
+    describe_pitch_maps,
     describe_targets,
     percent,
     sparsity_percent,
@@ -49,3 +50,12 @@ def test_training_summary_in_percent_with_na_for_self_supervised_runs():
     column = training_summary(metrics).iloc[:, 0]
     assert column["s_sl (%)"] == NO_LABELED and column["s_smsl (%)"] == "97.0"
     assert column["labeled share of the batch (%)"] == "0.0" and column["loss"] == "4.000"
+
+
+def test_pitch_map_sentences_follow_the_numbers():
+    weak = {"k": 5, "same_pitch_class": 0.3, "same_pitch_class_chance": 0.09, "semitones": 9.0,
+            "semitones_chance": 20.0}
+    text = describe_pitch_maps({"ssl": weak | {"same_pitch_class": 0.1}, "pitch": weak}, 400)
+    assert "pitch: 30.0 % of each note's 5 nearest neighbours" in text and "(chance 9.0 %)" in text
+    assert "do not expect single-colour clusters among these 400 notes" in text
+    assert "can form" in describe_pitch_maps({"pitch": weak | {"same_pitch_class": 0.6}}, 400)
