@@ -150,7 +150,8 @@ def plot_pitch_map(points: np.ndarray, midi_pitch, title: str = "", ax=None, col
     handles = [plt.scatter([], [], s=8 + 14 * (o - low), color="0.4", linewidths=0)
                for o in range(low, int(octaves.max()) + 1)]
     ax.legend(handles, [f"octave {o}" for o in range(low, int(octaves.max()) + 1)], title="dot size",
-              loc="upper left", bbox_to_anchor=(1.25, 1.0), fontsize=7, title_fontsize=7, frameon=False)
+              loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(handles), fontsize=8, title_fontsize=8,
+              frameon=False, handletextpad=0.2, columnspacing=0.8)
     ax.set_title(title)
     ax.set_xticks([])
     ax.set_yticks([])

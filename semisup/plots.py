@@ -49,9 +49,9 @@ def plot_targets(targets: dict[str, torch.Tensor], n_views: int, n_labeled: int 
 
     Magma colours: black = 0 (not a positive), light cream = 1 (a positive pair), shades
     between for the weighted target. ``n_labeled`` (clips, first in the batch) draws the
-    labeled/unlabeled boundary, labelled inside the matrix so it never meets the titles.
+    labeled/unlabeled boundary, explained under each matrix so it never meets the titles.
     """
-    fig, axes = plt.subplots(1, len(targets), figsize=(3.4 * len(targets) + 1.0, 3.8), squeeze=False,
+    fig, axes = plt.subplots(1, len(targets), figsize=(3.0 * len(targets) + 1.2, 3.8), squeeze=False,
                              layout="constrained")
     for ax, (title, target) in zip(axes[0], targets.items(), strict=True):
         image = ax.imshow(np.asarray(target), cmap="magma", vmin=0, vmax=1, interpolation="nearest")
@@ -59,11 +59,9 @@ def plot_targets(targets: dict[str, torch.Tensor], n_views: int, n_labeled: int 
             edge = n_labeled * n_views - 0.5
             ax.axhline(edge, color="C0", linewidth=1)
             ax.axvline(edge, color="C0", linewidth=1)
-            ax.text(edge + 0.8, edge + 0.8, "labeled clips: above and left of the blue lines", color="C0",
-                    ha="left", va="top", fontsize=7, wrap=True,
-                    bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1})
         ax.set_title(title)
-        ax.set_xlabel(f"view (row = clip * {n_views} + view)")
+        ax.set_xlabel(f"view (row = clip * {n_views} + view)" +
+                      ("\nblue lines: labeled clips above / left" if n_labeled else ""))
         ax.set_xticks([])
         ax.set_yticks([])
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="target (1 = positive pair)")
