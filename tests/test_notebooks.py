@@ -83,7 +83,7 @@ def test_notebooks_run_under_nbval(tiny_data, tmp_path):
 
 @pytest.mark.slow
 def test_the_readme_user_command_works_as_typed(tmp_path):
-    """``papermill notebooks/02_pretrain.ipynb out.ipynb -p ps 0.1`` on the default data.
+    """``papermill notebooks/02_pretrain.ipynb out.ipynb -p ps 0.1`` on the default data, with no warning.
 
     Builds ``data/small`` when it is missing (the same no-op-if-built step as ``make demo``),
     runs the command from the repository root and from ``notebooks/`` with a small ``steps``
@@ -101,9 +101,11 @@ def test_the_readme_user_command_works_as_typed(tmp_path):
     try:
         for cwd, notebook in ((ROOT, "notebooks/02_pretrain.ipynb"), (ROOT / "notebooks", "02_pretrain.ipynb")):
             out = tmp_path / f"out-{cwd.name}.ipynb"
-            subprocess.run([str(Path(sys.executable).parent / "papermill"), notebook, str(out), "-p", "ps", "0.1",
-                            "-p", "steps", "2"], cwd=cwd, check=True, capture_output=True)
+            done = subprocess.run([str(Path(sys.executable).parent / "papermill"), notebook, str(out), "-p", "ps",
+                                   "0.1", "-p", "steps", "2"], cwd=cwd, check=True, capture_output=True, text=True)
             assert out.exists()
+            # papermill#864: a '=' inside a value on the assignment's line gave "Unable to parse line 9"
+            assert "Unable to parse" not in done.stderr and "unknown parameter" not in done.stderr, done.stderr
         metrics = pd.read_csv(run / "metrics.csv")
         assert list(metrics["step"]) == [0, 1] and metrics["loss"].between(0, 20).all()
         assert (metrics["labeled_fraction"] == 0.5).all()
