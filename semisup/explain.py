@@ -122,7 +122,8 @@ def describe_pitch_maps(scores: dict[str, dict[str, float]], n_points: int) -> s
     -------
     str
         Per model: the share of nearest neighbours with the same pitch class and their mean
-        distance in semitones, each against chance; then whether a reader can expect
+        distance in semitones, each against chance; which maps are ordered by pitch height
+        (neighbours within a third of the random distance); then whether a reader can expect
         single-colour clusters (most neighbours share a pitch class) or only runs of hues.
     """
     lines = []
@@ -131,6 +132,10 @@ def describe_pitch_maps(scores: dict[str, dict[str, float]], n_points: int) -> s
                      f"neighbours share its pitch class (chance {100 * score['same_pitch_class_chance']:.1f} %); "
                      f"they lie {score['semitones']:.1f} semitones away on average (random pairs: "
                      f"{score['semitones_chance']:.1f}).")
+    ordered = [name for name, score in scores.items() if score["semitones"] <= score["semitones_chance"] / 3]
+    if ordered:
+        lines.append(f"Neighbours lie within a third of the random distance in pitch height for: {', '.join(ordered)}; "
+                     f"expect smooth colour gradients in the pitch-height row there.")
     best = max(scores.values(), key=lambda score: score["same_pitch_class"])
     if best["same_pitch_class"] >= 0.5:
         lines.append(f"Most neighbours share a pitch class, so single-colour clusters can form among these "

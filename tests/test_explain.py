@@ -55,7 +55,9 @@ def test_training_summary_in_percent_with_na_for_self_supervised_runs():
 def test_pitch_map_sentences_follow_the_numbers():
     weak = {"k": 5, "same_pitch_class": 0.3, "same_pitch_class_chance": 0.09, "semitones": 9.0,
             "semitones_chance": 20.0}
-    text = describe_pitch_maps({"ssl": weak | {"same_pitch_class": 0.1}, "pitch": weak}, 400)
+    text = describe_pitch_maps({"ssl": weak | {"same_pitch_class": 0.1, "semitones": 3.9}, "pitch": weak}, 400)
     assert "pitch: 30.0 % of each note's 5 nearest neighbours" in text and "(chance 9.0 %)" in text
     assert "do not expect single-colour clusters among these 400 notes" in text
+    assert "pitch height for: ssl; expect smooth colour gradients" in text  # 3.9 <= 20 / 3 < 9.0
+
     assert "can form" in describe_pitch_maps({"pitch": weak | {"same_pitch_class": 0.6}}, 400)
