@@ -1,8 +1,11 @@
 """Notebooks run on a kernel over Unix sockets: no ipykernel TCP warning in ``make demo``'s output."""
 
+import os
+import tempfile
+
 import nbformat
 
-from semisup.kernel import IPCKernelManager
+from semisup.kernel import IPCKernelManager, ipc_prefix
 from semisup.sweep import execute
 
 
@@ -17,3 +20,14 @@ def test_executed_notebook_runs_on_ipc_without_the_tcp_warning(tmp_path, capfd):
     captured = capfd.readouterr()
     assert "without encryption" not in captured.err + captured.out  # the kernel's stderr is ours
     assert IPCKernelManager().transport == "ipc"
+
+
+def test_socket_paths_fit_a_unix_socket_address_even_under_a_deep_runtime_dir(tmp_path):
+    deep = tmp_path / ("d" * 60) / "runtime"  # pytest's own temp paths already run long
+    prefix = ipc_prefix(str(deep))
+    assert len(prefix.encode()) + len("-5") <= 107 and "semisup-kernel-" in prefix
+    short = tempfile.mkdtemp(prefix="k")  # a short runtime dir keeps the sockets there
+    try:
+        assert ipc_prefix(short).startswith(short + os.sep)
+    finally:
+        os.rmdir(short)
