@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> None:
         ssl, pitch = (folder_of[tuple(setting), seed] for setting in models(args.pitch_bs).values())
         execute("notebooks/06_tsne.ipynb", pitch / "06_tsne.ipynb",
                 {"ssl_run": str(ssl), "pitch_run": str(pitch), "labeled": task, "seed": seed,
-                 "results_dir": str(pitch)})
+                 "pitch_bs": args.pitch_bs, "results_dir": str(pitch)})
         runs = dict(zip(MODELS, (ssl.name, pitch.name), strict=True))
         results = add_knn_rows(results, pd.read_csv(pitch / f"knn_seed{seed}.csv"), runs, task)
         maps.append(pitch / f"tsne_seed{seed}.png")

@@ -180,11 +180,14 @@ def execute(notebook: str | os.PathLike, output: str | os.PathLike, parameters: 
     The finished notebook is signed as trusted on this machine, as JupyterLab signs a notebook
     run in it: untrusted HTML outputs lose their audio players' sources.
     A parameter the notebook does not declare is an error naming the ones it does. The kernel
-    runs with ``OMP_WAIT_POLICY=PASSIVE`` unless the environment says otherwise.
+    runs with ``OMP_WAIT_POLICY=PASSIVE`` unless the environment says otherwise, and talks to
+    papermill over Unix sockets (:class:`semisup.kernel.IPCKernelManager`), not TCP.
     """
     import nbformat
     import papermill  # only callers that execute notebooks pay for its import
     from nbformat.sign import NotebookNotary
+
+    from semisup.kernel import IPCKernelManager
 
     declared = notebook_parameters(notebook)
     unknown = sorted(set(parameters) - declared)
@@ -196,7 +199,8 @@ def execute(notebook: str | os.PathLike, output: str | os.PathLike, parameters: 
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     with _quiet_papermill(declared):
         papermill.execute_notebook(str(repo_path(notebook)), str(output), parameters=parameters,
-                                   cwd=str(repo_root()), progress_bar=progress)
+                                   cwd=str(repo_root()), progress_bar=progress,
+                                   kernel_manager_class=IPCKernelManager)
     with NotebookNotary() as notary:
         notary.sign(nbformat.read(output, as_version=4))
 

@@ -6,6 +6,7 @@ notebooks keep their literal, laptop-sized defaults; nbval then executes the cop
 """
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -83,7 +84,7 @@ def test_notebooks_run_under_nbval(tiny_data, tmp_path):
 
 @pytest.mark.slow
 def test_the_readme_user_command_works_as_typed(tmp_path):
-    """``papermill notebooks/02_pretrain.ipynb out.ipynb -p ps 0.1`` on the default data.
+    """``papermill notebooks/02_pretrain.ipynb out.ipynb -p ps 0.1`` on the default data, with no warning.
 
     Builds ``data/small`` when it is missing (the same no-op-if-built step as ``make demo``),
     runs the command from the repository root and from ``notebooks/`` with a small ``steps``
@@ -101,9 +102,11 @@ def test_the_readme_user_command_works_as_typed(tmp_path):
     try:
         for cwd, notebook in ((ROOT, "notebooks/02_pretrain.ipynb"), (ROOT / "notebooks", "02_pretrain.ipynb")):
             out = tmp_path / f"out-{cwd.name}.ipynb"
-            subprocess.run([str(Path(sys.executable).parent / "papermill"), notebook, str(out), "-p", "ps", "0.1",
-                            "-p", "steps", "2"], cwd=cwd, check=True, capture_output=True)
+            done = subprocess.run([str(Path(sys.executable).parent / "papermill"), notebook, str(out), "-p", "ps",
+                                   "0.1", "-p", "steps", "2"], cwd=cwd, check=True, capture_output=True, text=True)
             assert out.exists()
+            # papermill#864: a '=' inside a value on the assignment's line gave "Unable to parse line 9"
+            assert "Unable to parse" not in done.stderr and "unknown parameter" not in done.stderr, done.stderr
         metrics = pd.read_csv(run / "metrics.csv")
         assert list(metrics["step"]) == [0, 1] and metrics["loss"].between(0, 20).all()
         assert (metrics["labeled_fraction"] == 0.5).all()
@@ -118,3 +121,47 @@ def test_bad_parameter_fails_in_the_validation_cell_naming_it(tmp_path):
         papermill.execute_notebook(str(ROOT / "notebooks" / "02_pretrain.ipynb"), str(tmp_path / "out.ipynb"),
                                    parameters={"ps": 1.5, "labeled": f"embedded:{tmp_path}?task=tags"}, progress_bar=False)
     assert error.value.exec_count <= 3  # parameters, injected parameters, validation
+
+
+def printed_text(path) -> str:
+    """Every stream, plain-text and HTML output of an executed notebook, joined."""
+    chunks = []
+    for cell in nbformat.read(path, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            chunks.append(output.get("text", ""))
+            data = output.get("data", {})
+            chunks += [data.get("text/plain", ""), data.get("text/html", "")]
+    return "\n".join(chunks)
+
+
+@pytest.mark.slow
+def test_02_and_06_say_what_their_data_hold_for_bs_0_and_pitch_labels(tiny_data, tmp_path):
+    """Statements printed by 02 (b_s = 0 and b_s = 0.5, pitch labels) and 06 match the data: no NaN,
+    no "share a label" without labeled clips, sparsities in % within [0, 100]."""
+    from semisup.sweep import execute
+
+    pitch, pool = f"embedded:{tiny_data}?task=notes&label=pitch", f"embedded:{tiny_data}?task=unlabeled"
+    text = {}
+    for bs in (0.0, 0.5):
+        out = tmp_path / f"02_bs{bs}.ipynb"
+        execute(ROOT / "notebooks" / "02_pretrain.ipynb", out,
+                {"labeled": pitch, "unlabeled": pool, "bs": bs, "steps": 2, "batch_size": 4, "num_workers": 0,
+                 "run_dir": str(tmp_path / f"run_bs{bs}")}, progress=False)
+        text[bs] = printed_text(out)
+    assert "no labeled clips" in text[0.0] and "share a label" not in text[0.0]
+    assert "n/a (no labeled clips)" in text[0.0]
+    assert "2 of the 4 clips are labeled (1 label(s) per clip)" in text[0.5]
+    assert "the C = 2 panel keeps only the diagonal blocks" in text[0.5]
+    out = tmp_path / "06.ipynb"
+    execute(ROOT / "notebooks" / "06_tsne.ipynb", out,
+            {"labeled": pitch, "unlabeled": pool, "steps": 2, "batch_size": 4, "runs_root": str(tmp_path / "runs"),
+             "pitch_bs": 0.5}, progress=False)
+    text[6] = printed_text(out)
+    assert "24 held-out notes" in text[6] and "(ps = 1.0, bs = 0.5)" in text[6]
+    assert "nearest neighbours share its pitch class (chance" in text[6]
+    for words in text.values():
+        assert re.search(r"\bnan\b", words, re.IGNORECASE) is None
+    for bs in (0.0, 0.5):  # every sparsity, printed in %, lies in [0, 100]
+        rows = [line for line in text[bs].splitlines() if re.match(r"\s*s_s?m?sl \(%\)", line)]
+        values = [float(v) for line in rows for v in re.findall(r"\d+\.\d", line)]
+        assert rows and values and all(0 <= v <= 100 for v in values)
