@@ -110,6 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--demo", default="papermill_runs/demo", help="`make demo`'s output folder")
     parser.add_argument("--out", default="_build/book", help="the site goes to OUT/html")
     args = parser.parse_args(argv)
+    print(f"book: building {repo_path(args.out) / 'html'} from {args.docs}/ and {args.demo}/ (about a minute)")
     index = build(args.docs, args.demo, args.out)
     print(f"book: {index}")
 
