@@ -111,7 +111,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default="_build/book", help="the site goes to OUT/html")
     args = parser.parse_args(argv)
     print(f"book: building {repo_path(args.out) / 'html'} from {args.docs}/ and {args.demo}/ (about a minute)")
-    index = build(args.docs, args.demo, args.out)
+    try:
+        index = build(args.docs, args.demo, args.out)
+    except (FileNotFoundError, RuntimeError) as error:  # no demo outputs yet, or Sphinx warned
+        raise SystemExit(f"book: {error}") from None
     print(f"book: {index}")
 
 

@@ -19,7 +19,7 @@ import nbformat
 import pytest
 from test_jupyter import browser, wait_for  # noqa: F401 (browser is a fixture)
 
-from semisup.book import DEMO_NOTEBOOKS, build, demo_run, stage
+from semisup.book import DEMO_NOTEBOOKS, build, demo_run, main, stage
 from semisup.paths import repo_root
 
 DOCS = repo_root() / "docs"
@@ -49,6 +49,13 @@ def test_staging_without_demo_outputs_says_to_run_make_demo(tmp_path):
     with pytest.raises(FileNotFoundError, match="run `make demo` first"):
         stage(DOCS, tmp_path / "demo", tmp_path / "src")
     assert not (tmp_path / "src").exists()
+
+
+def test_make_book_before_make_demo_exits_with_the_reason_not_a_traceback(tmp_path):
+    (tmp_path / "demo").mkdir()
+    with pytest.raises(SystemExit, match="book: no executed demo notebooks .* run `make demo` first"):
+        main(["--demo", str(tmp_path / "demo"), "--out", str(tmp_path / "out")])
+    assert not (tmp_path / "out" / "html").exists()
 
 
 def test_staging_copies_docs_notebooks_and_mathjax(tmp_path):
