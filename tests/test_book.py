@@ -94,7 +94,7 @@ def book(tiny_demo, tmp_path_factory):
     demo, _ = tiny_demo
     index = build(DOCS, demo, tmp_path_factory.mktemp("book"))
     handler = functools.partial(QuietHandler, directory=str(index.parent))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = QuietServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/", demo_run(demo)
@@ -105,6 +105,11 @@ def book(tiny_demo, tmp_path_factory):
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
+
+
+class QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # a browser drops connections it no longer needs (BrokenPipeError): not a failure
 
 
 def links_and_ids(driver, url: str) -> tuple[set[str], set[str]]:
