@@ -13,7 +13,7 @@ KERNEL := semisup
 export OMP_WAIT_POLICY ?= PASSIVE
 QUIET_PIP := 2>&1 | { grep -v "is ignored" || true; }
 
-.PHONY: demo test lint bench results venv clean-venv
+.PHONY: demo test book lint bench results venv clean-venv
 
 venv: $(STAMP)
 
@@ -21,7 +21,7 @@ venv: $(STAMP)
 # indexes; they are noise, so they are filtered (real errors still fail the build).
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -e '.[dev]' $(QUIET_PIP)
+	$(PY) -m pip install -q -e '.[dev,book]' $(QUIET_PIP)
 	# tinysoundfont requires pyaudio, which does not build here and rendering does not use.
 	$(PY) -m pip install -q --no-deps 'tinysoundfont>=0.3' $(QUIET_PIP)
 	# The kernel lives inside the venv (--sys-prefix), so every checkout runs its own; jupyter
@@ -35,6 +35,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m ruff check semisup tests benchmarks
 	$(PY) -m pytest -q
+
+# Optional third command: docs/ and the notebooks as `make demo` executed them, as a static
+# site in _build/book/html (no re-execution; warnings fail the build). Run `make demo` first.
+book: $(STAMP)
+	$(PY) -m semisup.book
 
 lint: $(STAMP)
 	$(PY) -m ruff check semisup tests benchmarks

@@ -127,6 +127,7 @@ def main():
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--passes", type=int, default=1)
     parser.add_argument("--data-dir", help="keep the fixture tree here (reused when present)")
+    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     args = parser.parse_args()
     temporary = None if args.data_dir else tempfile.TemporaryDirectory(prefix="bench_extract_")
     root = Path(args.data_dir or temporary.name)
@@ -140,11 +141,15 @@ def main():
           f"(written in {written:.0f} s, 0 when reused); {os.cpu_count()} cores, {torch.get_num_threads()} torch "
           f"threads in the main process, load average {os.getloadavg()[0]:.1f} at start")
     settings = [0, *args.workers]
-    measure("small (random init)", random_encoder("small", 0), paths, settings, args.passes)
-    measure_pools("small", random_encoder("small", 0), paths, max(args.workers))
-    measure("samplecnn (random init)", random_encoder("samplecnn", 0), paths[:args.samplecnn_tracks],
+    # The encoder runs where probes run it: on CUDA when present (extraction follows its device).
+    device = torch.device(args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu"))
+    print(f"encoder on {device}")
+    small, samplecnn = (random_encoder(name, 0).to(device) for name in ("small", "samplecnn"))
+    measure("small (random init)", small, paths, settings, args.passes)
+    measure_pools("small", small, paths, max(args.workers))
+    measure("samplecnn (random init)", samplecnn, paths[:args.samplecnn_tracks],
             [0, max(args.workers)], args.passes, decode_only=False)
-    measure_pools("samplecnn", random_encoder("samplecnn", 0), paths[:args.samplecnn_tracks], max(args.workers))
+    measure_pools("samplecnn", samplecnn, paths[:args.samplecnn_tracks], max(args.workers))
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
     if temporary is not None:
         temporary.cleanup()

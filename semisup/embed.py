@@ -1,5 +1,7 @@
 """Embed your own audio with a trained (or random) encoder: whole-track embeddings (Sec. 5.2).
 
+Usage::
+
     python -m semisup.embed runs/paper ~/Music --out music.npz
     python -m semisup.embed runs/paper "mtat:/data/MTAT?subset=top50" --out mtat.npz
     python -m semisup.embed --random-init small ~/Music --out random.npz

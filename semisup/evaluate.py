@@ -1,5 +1,7 @@
 """Evaluate any encoder on any dataset spec: frozen-encoder probes from the shell (Sec. 4.3, 5.2).
 
+Usage::
+
     python -m semisup.evaluate runs/paper --task "mtat:/data/MTAT?subset=top50" \
         --task "nsynth:/data/nsynth?label=pitch" --out results.csv
     python -m semisup.evaluate --random-init small --seed 0 --task "embedded:data/small?task=key"

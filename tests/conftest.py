@@ -35,3 +35,21 @@ def tiny_export(tiny_run, tmp_path_factory) -> Path:
     from semisup.export import export_run
 
     return export_run(tiny_run, tmp_path_factory.mktemp("export") / "semisupcon-tiny")
+
+
+@pytest.fixture(scope="session")
+def tiny_demo(tiny_data, tmp_path_factory) -> tuple[Path, str]:
+    """``make demo``'s pipeline on ``tiny`` (2 steps, pitch task only); (its ``demo/`` folder, stdout).
+
+    Shared by the demo's end-to-end test and the book's build, which reads its executed notebooks.
+    """
+    import contextlib
+    import io
+
+    from semisup.demo import main as demo_main
+
+    root, printed = tmp_path_factory.mktemp("demo"), io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        demo_main(["--steps", "2", "--batch-size", "4", "--data-dir", str(tiny_data), "--size", "tiny",
+                   "--tasks", "pitch", "--root", str(root)])
+    return root / "demo", printed.getvalue()

@@ -105,11 +105,9 @@ def test_probe_table_has_a_column_per_model_and_a_row_per_task():
     assert len(table) == 2
 
 
-def test_demo_runs_end_to_end_on_tiny_data(tiny_data, tmp_path, capsys):
+def test_demo_runs_end_to_end_on_tiny_data(tiny_data, tiny_demo):
     # the whole pipeline (sweep of 02 + 03, 06 per pair, results.csv, printed tables) in a few steps
-    demo_main(["--steps", "2", "--batch-size", "4", "--data-dir", str(tiny_data), "--size", "tiny",
-               "--tasks", "pitch", "--root", str(tmp_path)])
-    out = tmp_path / "demo"
+    out, printed = tiny_demo
     pitch_run = out / _run("semi-supervised (pitch)", 123)
     results = pd.read_csv(out / "results.csv")
     knn = results[results["metric"] == KNN_METRIC]
@@ -117,5 +115,4 @@ def test_demo_runs_end_to_end_on_tiny_data(tiny_data, tmp_path, capsys):
     assert knn["value"].between(0, 1).all()
     assert (pitch_run / "tsne_seed123.png").read_bytes().startswith(b"\x89PNG")
     assert (pitch_run / "06_tsne.ipynb").exists()
-    printed = capsys.readouterr().out
     assert "pitch probe accuracy" in printed and "5-NN pitch-class accuracy" in printed and "36.8 -> 79.0" in printed

@@ -47,7 +47,7 @@ def test_embed_a_folder_with_a_trained_run(tiny_run, my_music, tmp_path, capsys)
     printed = capsys.readouterr().out
     assert "3 files embedded" in printed and "2 files skipped" in printed and "broken.wav" in printed
     # The module docstring's nearest-neighbour example runs on the file as written.
-    example = textwrap.dedent(embed.__doc__.split("::\n")[1].split("\nConventions")[0])
+    example = textwrap.dedent(embed.__doc__.split("by cosine similarity::\n")[1].split("\nConventions")[0])
     exec(example.replace("music.npz", str(out)), {})  # noqa: S102
     assert str(good[0]) in capsys.readouterr().out
 

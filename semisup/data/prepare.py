@@ -1,5 +1,7 @@
 """Prepare a dataset once: decode, downmix, resample, store 16-bit mono WAV (``prepared:DIR``).
 
+Usage::
+
     python -m semisup.data.prepare "mtat:/data/MTAT?subset=top50" --out /data/mtat_22k
     python -m semisup.data.prepare SPEC --out DIR [--sample-rate 22050] [--workers N]
                                    [--shard K/N] [--min-seconds 0.5] [--silence-db -80]
