@@ -1,6 +1,6 @@
 """The two probe protocols side by side on E1's models: scores per seed and what each costs.
 
-E1 (README "Results", Table 3): the self-supervised model and the pitch semi-supervised one
+E1 (docs/results.md, Table 3): the self-supervised model and the pitch semi-supervised one
 (p_s = 1, b_s = 0.5, no pitch shifting), pretrained exactly as ``07_cross_task`` does under
 ``make results`` (same run folders, so finished runs are reused), each probed on the pitch
 and tags tasks with the ``"averaged"`` protocol (track means everywhere) and the ``"crops"``

@@ -1,4 +1,4 @@
-"""The GPU check: one command, a few minutes on one GPU, the figures the README needs.
+"""The GPU check: one command, a few minutes on one GPU, the figures docs/benchmarks.md reports.
 
     python benchmarks/gpu_check.py [--steps 40] [--clips 96] [--out gpu_check.json]
     python benchmarks/gpu_check.py --device cpu --smoke     # the same code paths, tiny, on a CPU

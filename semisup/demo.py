@@ -12,7 +12,7 @@
 4. print the probe table, then pitch-probe and kNN accuracy with their ratios beside Table 3's.
 
 Everything is resumable: re-running skips finished steps. With several ``--seeds`` the last
-table gives mean ± sd over them (the README's check of the effect uses three).
+table gives mean ± sd over them (docs/getting-started.md quotes three).
 
     python -m semisup.demo [--steps 800] [--batch-size 32] [--pitch-bs 0.75] [--seeds 123]
                            [--tasks pitch family ...]
@@ -39,7 +39,7 @@ DEFAULT_TASKS = list(TASKS)
 # Table 3: the self-supervised model keeps the whole chain; the pitch model (p_s = 1) trains
 # without pitch shifting, which would blur the labels it learns from. Table 3's b_s = 0.5 of a
 # 96-clip batch over NSynth's 112 pitches gives ~10 same-pitch pairs per batch; of the demo's
-# 32 clips over 61 pitches it gives ~2, and b_s = 0.75 ~4.5 (measured effect: README, "make demo").
+# 32 clips over 61 pitches it gives ~2, and b_s = 0.75 ~4.5 (measured effect: docs/getting-started.md).
 PITCH_BS = 0.75
 
 

@@ -8,7 +8,7 @@ Two products, both from the same DataLoader-fed extraction loop:
 - :func:`extract_crop_embeddings`: per track, the embeddings of a **pool** of overlapping
   crops spread over the whole track (:func:`semisup.data.audio.crop_starts`: one every
   ``L / 4`` while fewer than 64, else 64 evenly spread), from which the ``"crops"`` probe
-  protocol draws one random crop per track and epoch (README, "Probes").
+  protocol draws one random crop per track and epoch (docs/departures.md, "Probes").
 
 Conventions
 -----------

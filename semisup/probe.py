@@ -86,7 +86,7 @@ class ProbeConfig:
     Table 5 gives one number per dataset under "Dropout / Weight decay" (0 for NSynth pitch,
     0.1 for most, 0.2 for the small datasets); we read it as the dropout rate and take the
     weight decay, max epochs and patience from the authors' released configs
-    (``config/finetuning/cross-dataset/*.yaml``; README, "Where we depart").
+    (``config/finetuning/cross-dataset/*.yaml``; docs/departures.md).
     :func:`probe_config` picks a dataset's row.
     """
 

@@ -1,4 +1,4 @@
-"""The paper's effects measured on the embedded benchmark (the README's "Results").
+"""The paper's effects measured on the embedded benchmark (docs/results.md).
 
     python -m semisup.results [--steps 1000] [--seeds 0 1 2]
         [--pitch SPEC] [--tags SPEC] [--unlabeled SPEC]

@@ -194,7 +194,7 @@ def execute(notebook: str | os.PathLike, output: str | os.PathLike, parameters: 
     if unknown:
         raise ValueError(f"{notebook} has no parameter(s) {unknown}; it declares {sorted(declared)}")
     # The kernel inherits this: idle OpenMP threads sleep instead of spinning, so torch's
-    # threads do not stall each other on a shared CPU (same results; see the README).
+    # threads do not stall each other on a shared CPU (same results; see docs/known-issues.md).
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     with _quiet_papermill(declared):

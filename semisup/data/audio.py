@@ -413,7 +413,7 @@ def read_crop_pool(
     """Cut a whole track into overlapping crops at :func:`crop_starts` offsets (probe training).
 
     The authors' probes train and validate on one crop per track and epoch at a random offset
-    (README, "Probes"); embedding this pool once and drawing from it each epoch stands in for
+    (docs/departures.md, "Probes"); embedding this pool once and drawing from it each epoch stands in for
     decoding and encoding a fresh random crop every epoch.
 
     Returns
@@ -423,9 +423,9 @@ def read_crop_pool(
         zero-padded crop.
     """
     audio = read_audio(path, sample_rate)  # [T]
-    starts = crop_starts(audio.shape[0], crop_samples, hop_samples, max_crops)
     if audio.shape[0] < crop_samples:
         return _fit(audio, crop_samples)[None]  # [1, L]
+    starts = crop_starts(audio.shape[0], crop_samples, hop_samples, max_crops)
     return torch.stack([audio[start:start + crop_samples] for start in starts.tolist()])  # [K, L]
 
 
